@@ -1,0 +1,6 @@
+"""`python -m mailticket_tui`."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

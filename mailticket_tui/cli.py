@@ -1,0 +1,301 @@
+"""Command line: argument parsing, output and exit codes (DESIGN.md section 6 is the contract).
+
+Exit codes: 0 done, 2 bad usage or settings, 3 a mailbox unreachable or refused login, 4 store error,
+75 skipped because another run holds the inbox. Imports Textual only in the `tui` branch.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from typing import Any, Sequence
+
+from .engine.events import Event, InboxFinished, MessageHandled, TraceLine
+from .engine.tickets import TicketError
+from .settings import SettingsError, load_settings_file
+from .store import StoreError
+
+EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_STORE, EXIT_BUSY = 0, 2, 3, 4, 75
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mailticket", description="Mailboxes in, tickets out. No command opens the TUI.")
+    parser.add_argument("--config", help="settings TOML (default: $MAILTICKET_CONFIG, ./mailticket.toml, XDG config)")
+    parser.add_argument("--db", help="store URL (default: $MAILTICKET_DB, [store] url, XDG data dir)")
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="process the active inboxes (once for cron, or in a loop)")
+    run.add_argument("--once", action="store_true", help="one pass, then exit (cron)")
+    run.add_argument("--inbox", action="append", help="only this inbox (repeatable)")
+    run.add_argument("-v", "--verbose", action="store_true", help="print each message's outcome and trace")
+
+    config = sub.add_parser("config", help="check, import or export the settings")
+    csub = config.add_subparsers(dest="action", required=True)
+    csub.add_parser("check", help="validate a TOML file").add_argument("file")
+    csub.add_parser("import", help="upsert a TOML file into the store (by inbox name)").add_argument("file")
+    export = csub.add_parser("export", help="write the store's settings as TOML")
+    export.add_argument("--with-secrets", action="store_true", help="include passwords given by value")
+    export.add_argument("-o", "--output", help="write to this file (mode 0600 with secrets) instead of stdout")
+
+    inbox = sub.add_parser("inbox", help="inboxes")
+    isub = inbox.add_subparsers(dest="action", required=True)
+    isub.add_parser("list").add_argument("--json", action="store_true")
+    isub.add_parser("test", help="connect, log in, select the folder").add_argument("name")
+
+    messages = sub.add_parser("messages", help="the state of every message seen")
+    msub = messages.add_subparsers(dest="action", required=True)
+    mlist = msub.add_parser("list")
+    mlist.add_argument("--inbox")
+    mlist.add_argument("--status", choices=["new", "processed", "error", "undesired", "ignored"])
+    mlist.add_argument("--search", default="", help="text in subject, sender or error")
+    mlist.add_argument("--limit", type=int, default=0, help="at most this many (default: all)")
+    mlist.add_argument("--json", action="store_true")
+    for action, text in (("reset", "back to new (retried next pass; never a second ticket)"),
+                         ("ignore", "leave alone"), ("delete", "delete from the server, then the record")):
+        msub.add_parser(action, help=text).add_argument("ids", nargs="+", type=int)
+
+    tickets = sub.add_parser("tickets", help="tickets")
+    tsub = tickets.add_subparsers(dest="action", required=True)
+    tlist = tsub.add_parser("list")
+    for name in ("status", "class", "caller", "org", "inbox", "search"):
+        tlist.add_argument(f"--{name}", default="")
+    tlist.add_argument("--page", type=int, default=1)
+    tlist.add_argument("--limit", type=int, default=0, help="page size (default: all)")
+    tlist.add_argument("--json", action="store_true")
+    tshow = tsub.add_parser("show")
+    tshow.add_argument("ref")
+    tshow.add_argument("--json", action="store_true")
+    tstim = tsub.add_parser("stimulus", help="apply a lifecycle stimulus (ev_assign, ev_resolve, ev_close...)")
+    tstim.add_argument("ref")
+    tstim.add_argument("stimulus")
+    tlog = tsub.add_parser("log", help="add a case log entry")
+    tlog.add_argument("ref")
+    group = tlog.add_mutually_exclusive_group()
+    group.add_argument("--public", action="store_true", default=True)
+    group.add_argument("--private", action="store_true")
+    tlog.add_argument("text")
+    tsub.add_parser("delete", help="delete a ticket (its kept mail then leaves the server)").add_argument("ref")
+
+    replay = sub.add_parser("replay", help="what would happen to these mails now (writes nothing)")
+    replay.add_argument("files", nargs="+")
+    replay.add_argument("--inbox")
+    replay.add_argument("--json", action="store_true")
+
+    sub.add_parser("trace", help="an inbox's debug trace").add_argument("name")
+    sub.add_parser("tui", help="open the terminal UI (the default)")
+    return parser
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=None))
+
+
+def _safe(text: str) -> str:
+    """Mail text printed to a terminal: control characters (escape sequences) made harmless."""
+    return "".join(c if c.isprintable() or c in "\n\t" else f"\\x{ord(c):02x}" for c in str(text))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except SettingsError as exc:
+        for line in exc.problems:
+            print(f"mailticket: {line}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as exc:
+        print(f"mailticket: {exc}", file=sys.stderr)
+        return EXIT_STORE
+    except TicketError as exc:
+        print(f"mailticket: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "config" and args.action == "check":
+        settings = load_settings_file(args.file)
+        print(f"{args.file}: OK ({len(settings.inboxes)} inboxes)")
+        return EXIT_OK
+    from .services import open_services
+
+    services = open_services(args.config, args.db, warn=lambda line: print(line, file=sys.stderr))
+    if args.command in (None, "tui"):
+        from .app import run_tui
+
+        return run_tui(services)
+    handler = globals()[f"_cmd_{args.command}"]
+    return handler(services, args)
+
+
+def _cmd_run(services, args) -> int:
+    def sink(event: Event) -> None:
+        if isinstance(event, InboxFinished):
+            status = f"ERROR {event.error}" if event.error else "ok"
+            print(f"{event.inbox}: {event.counters.line()} - {_safe(status)}", flush=True)
+            for warning in event.warnings:
+                print(f"{event.inbox}: warning: {warning}", flush=True)
+        elif args.verbose and isinstance(event, MessageHandled):
+            print(f"  {event.inbox} {event.key}: {event.status} {event.ticket_ref or ''} {_safe(event.reason)}", flush=True)
+        elif args.verbose and isinstance(event, TraceLine):
+            print(f"  {event.inbox}: {_safe(event.line)}", flush=True)
+
+    if args.once:
+        return _exit_code(services.run_once(args.inbox, sink).results)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    code = EXIT_OK
+    while not stop.is_set():
+        code = _exit_code(services.run_once(args.inbox, sink, stop).results)
+        stop.wait(services.settings.engine.periodicity)
+    return code
+
+
+def _exit_code(results: Sequence[InboxFinished]) -> int:
+    kinds = {r.error_kind for r in results if r.error_kind}
+    if "unreachable" in kinds:
+        return EXIT_UNREACHABLE
+    if "settings" in kinds:
+        return EXIT_USAGE
+    if "busy" in kinds:
+        return EXIT_BUSY
+    return EXIT_OK
+
+
+def _cmd_config(services, args) -> int:
+    import tomli_w
+
+    if args.action == "import":
+        settings = services.import_config(args.file)
+        print(f"imported {args.file}: {len(settings.inboxes)} inboxes in the store")
+        return EXIT_OK
+    text = tomli_w.dumps(services.export_config(args.with_secrets))
+    if args.output:
+        mode = 0o600 if args.with_secrets else 0o644
+        fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _cmd_inbox(services, args) -> int:
+    if args.action == "list":
+        infos = services.list_inboxes()
+        if args.json:
+            _print_json([{"name": i.name, "protocol": i.protocol, "server": i.server, "port": i.port,
+                          "mailbox": i.mailbox, "active": i.active, "last_success": i.last_success,
+                          "last_error": i.last_error, "error_streak": i.error_streak, "counts": i.counts}
+                         for i in infos])
+        for i in infos if not args.json else []:
+            state = f"error x{i.error_streak}: {_safe(i.last_error)}" if i.error_streak else f"last ok {i.last_success or 'never'}"
+            print(f"{i.name:20} {i.protocol:7} {i.server}:{i.port or '-'} {i.mailbox or 'INBOX'} "
+                  f"{'active' if i.active else 'inactive'} {state}")
+        return EXIT_OK
+    result = services.test_inbox(args.name)
+    if result.ok:
+        print(f"{args.name}: OK, {result.message_count} messages; capabilities: {' '.join(result.capabilities)}")
+        if result.warning:
+            print(f"{args.name}: warning: {result.warning}")
+        return EXIT_OK
+    print(f"{args.name}: FAILED at {result.stage}: {_safe(result.message)}", file=sys.stderr)
+    return EXIT_UNREACHABLE
+
+
+def _cmd_messages(services, args) -> int:
+    if args.action == "list":
+        rows = services.list_messages(args.inbox or "", args.status or "", args.search, limit=args.limit or None)
+        if args.json:
+            _print_json([r.as_json() for r in rows])
+            return EXIT_OK
+        for r in rows:
+            print(f"{r.id:6} {r.inbox:12} {r.status:9} {r.date or '-':19} {_safe(r.from_addr)[:30]:30} "
+                  f"{_safe(r.subject)[:40]:40} {r.ticket_ref or ''} {_safe(r.error)[:60]}")
+        return EXIT_OK
+    action = {"reset": services.reset_messages, "ignore": services.ignore_messages,
+              "delete": services.delete_messages}[args.action]
+    results = action(args.ids)
+    for r in results:
+        print(f"{r.id}: {'ok' if r.ok else 'FAILED'}: {_safe(r.message)}", file=sys.stdout if r.ok else sys.stderr)
+    return EXIT_OK if all(r.ok for r in results) else EXIT_USAGE
+
+
+def _cmd_tickets(services, args) -> int:
+    from .services import TicketFilter
+
+    if args.action == "list":
+        filters = TicketFilter(getattr(args, "class"), args.status, args.caller, args.org, args.inbox, args.search)
+        limit = args.limit or None
+        rows = services.list_tickets(filters, offset=(args.page - 1) * (limit or 0), limit=limit)
+        if args.json:
+            _print_json([t.as_json() for t in rows])
+            return EXIT_OK
+        for t in rows:
+            print(f"{t.ref:9} {t.klass:11} {t.status:9} {_safe(t.caller_email)[:28]:28} {_safe(t.title)[:60]}")
+        return EXIT_OK
+    if args.action == "show":
+        detail = services.get_ticket(args.ref)
+        if args.json:
+            _print_json(detail.as_json())
+            return EXIT_OK
+        _print_ticket(detail)
+        return EXIT_OK
+    if args.action == "stimulus":
+        print(f"{args.ref}: {args.stimulus} -> {services.ticket_stimulus(args.ref, args.stimulus)}")
+    elif args.action == "log":
+        services.ticket_log(args.ref, args.text, public=not args.private)
+        print(f"{args.ref}: {'private' if args.private else 'public'} log entry added")
+    elif args.action == "delete":
+        services.delete_ticket(args.ref)
+        print(f"{args.ref}: deleted")
+    return EXIT_OK
+
+
+def _print_ticket(d) -> None:
+    s = d.summary
+    print(f"{s.ref} {s.klass} [{s.status}] {_safe(s.title)}")
+    print(f"caller: {_safe(s.caller_email)}  org: {_safe(s.org)}  origin: {s.origin}  created: {s.created}  updated: {s.updated}")
+    if d.parent:
+        print(f"follows: {d.parent}")
+    if d.contacts:
+        print(f"contacts: {_safe(', '.join(d.contacts))}")
+    print(f"\n{_safe(d.description_text).strip()}\n")
+    for entry in d.case_log:
+        print(f"--- {entry['date']} {entry['log']} {_safe(entry['author'])}\n{_safe(entry['text']).strip()}\n")
+    for att in d.attachments:
+        print(f"attachment: {_safe(att['filename'])} ({att['content_type']}, {att['size']} bytes)")
+    for change in d.history:
+        print(f"history: {change['date']} {_safe(change['who'])}: {_safe(change['summary'])} {','.join(change['fields'])}")
+    print(f"allowed stimuli: {', '.join(d.stimuli) or 'none'}")
+
+
+def _cmd_replay(services, args) -> int:
+    code = EXIT_OK
+    for path in args.files:
+        try:
+            result = services.replay(path, args.inbox)
+        except OSError as exc:
+            print(f"mailticket: {path}: cannot read ({exc.strerror})", file=sys.stderr)
+            code = EXIT_USAGE
+            continue
+        if args.json:
+            _print_json(result)
+            continue
+        print(f"== {path}\nsubject: {_safe(result['subject'])}\nfrom: {_safe(result['from'])}\n"
+              f"decision: {result['decision']['action']} {result['decision']['ticket_ref'] or ''} - {_safe(result['decision']['reason'])}")
+        print("\n".join(f"  {_safe(line)}" for line in result["trace"]))
+        print(f"--- new part ---\n{_safe(result['new_part'])}\n")
+    return code
+
+
+def _cmd_trace(services, args) -> int:
+    for line in services.trace_lines(args.name):
+        print(_safe(line))
+    return EXIT_OK

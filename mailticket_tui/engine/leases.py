@@ -1,0 +1,49 @@
+"""Inbox leases in the store: a cron run, the TUI's background engine and a second machine on the same
+PostgreSQL never process the same inbox at once. A crashed holder's lease simply expires.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import uuid
+
+from peewee import IntegrityError
+
+from ..store.models import InboxLease, database_proxy, utcnow
+
+
+def new_owner(kind: str) -> str:
+    """A lease owner name that says who holds it (shown when another run is skipped)."""
+    return f"{kind}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def claim(inbox_id: int, owner: str, seconds: int) -> str | None:
+    """Take the lease; returns None on success, else the current holder's name."""
+    now = utcnow()
+    expires = now + dt.timedelta(seconds=seconds)
+    try:
+        with database_proxy.atomic():
+            InboxLease.delete().where((InboxLease.inbox == inbox_id) & (InboxLease.expires < now)).execute()
+            InboxLease.create(inbox=inbox_id, owner=owner, expires=expires)
+        return None
+    except IntegrityError:
+        holder = InboxLease.get_or_none(InboxLease.inbox == inbox_id)
+        if holder and holder.owner == owner:
+            renew(inbox_id, owner, seconds)
+            return None
+        return holder.owner if holder else "another runner"
+
+
+def renew(inbox_id: int, owner: str, seconds: int) -> bool:
+    """Extend our lease; False means we lost it (expired and taken) and must stop touching the inbox."""
+    with database_proxy.atomic():
+        updated = InboxLease.update(expires=utcnow() + dt.timedelta(seconds=seconds)).where(
+            (InboxLease.inbox == inbox_id) & (InboxLease.owner == owner)
+        ).execute()
+    return bool(updated)
+
+
+def release(inbox_id: int, owner: str) -> None:
+    with database_proxy.atomic():
+        InboxLease.delete().where((InboxLease.inbox == inbox_id) & (InboxLease.owner == owner)).execute()

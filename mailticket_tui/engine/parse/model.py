@@ -1,0 +1,103 @@
+"""Result types of the parser: frozen, plain data, safe to hand to any thread or to JSON.
+
+Nothing here parses; parse_message() and extract_new_part() build these.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Address:
+    """One mailbox. `email` is kept as written; compare with `key` (lower-cased)."""
+
+    name: str
+    email: str
+
+    @property
+    def key(self) -> str:
+        return self.email.lower()
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+@dataclass(frozen=True)
+class ParsedAttachment:
+    """One non-body part. `filename` is safe to show and to use as a display name (never a path)."""
+
+    filename: str
+    original_filename: str
+    content_type: str
+    size: int
+    payload: bytes = field(repr=False)
+    inline: bool
+    content_id: str | None
+    sha256: str
+    action: str = "keep"  # "keep" | "excluded"
+    reason: str = ""
+    declared_type: str = ""  # the Content-Type as written, when sniffing corrected it
+
+
+@dataclass(frozen=True)
+class NewPart:
+    """The new text of a reply. `text` keeps the signature unless ParseOptions.strip_signature."""
+
+    text: str
+    html: str | None
+    method: str  # which detector cut it: "outlook-html", "on-wrote", "none", ...
+    confident: bool
+    quoted_text: str = ""
+    signature: str = ""
+    forwarded: bool = False
+
+    @property
+    def text_without_signature(self) -> str:
+        """The new text with a detected signature removed (whatever strip_signature said)."""
+        if self.signature and self.text.endswith(self.signature):
+            return self.text[: -len(self.signature)].rstrip()
+        return self.text
+
+
+@dataclass(frozen=True)
+class ParsedMail:
+    """Everything the engine needs from one raw message. Built by parse_message(), which never raises."""
+
+    subject: str = ""
+    from_: Address | None = None
+    sender_candidates: tuple[Address, ...] = ()
+    to: tuple[Address, ...] = ()
+    cc: tuple[Address, ...] = ()
+    reply_to: tuple[Address, ...] = ()
+    return_path: str | None = None
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    date: datetime | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body_format: str = "none"  # "html" | "text" | "none"
+    body_text: str = ""
+    body_html: str | None = None
+    text_plain: str | None = None  # first text/plain body part, transfer- and charset-decoded, unmodified
+    new_part: NewPart = field(default_factory=lambda: NewPart("", None, "none", False))
+    attachments: tuple[ParsedAttachment, ...] = ()
+    auto_submitted: bool = False
+    auto_kind: str | None = None  # autoreply | bounce | list | spam
+    auto_reason: str | None = None
+    undesired: bool = False
+    undesired_reason: str | None = None
+    bounce_status: str | None = None
+    bounce_recipients: tuple[str, ...] = ()
+    defects: tuple[str, ...] = ()
+    error: str | None = None
+    size: int = 0
+    sha256: str = ""
+
+    def header(self, name: str) -> str | None:
+        """First decoded value of a header, case-insensitive."""
+        low = name.lower()
+        for key, value in self.headers:
+            if key.lower() == low:
+                return value
+        return None

@@ -1,0 +1,107 @@
+"""Built-in vocabulary of quoting styles: reply-header fields, "On ... wrote:" verbs, separators, forward
+markers and mobile signatures, in the languages mail clients ship.
+
+Every regex here runs on one line (length-capped by the caller) and has no nested quantifiers, so none can
+backtrack catastrophically; user-configured patterns go through safe_regex instead.
+"""
+from __future__ import annotations
+
+import re
+
+# Field names of a quoted reply header block ("From: / Sent: / To: / Subject:"), lower-case, by role.
+_FIELDS = {
+    "from": "from de von van da fra från od от от кого lähettäjä feladó kimden 差出人 发件人 寄件者 寄件人 "
+            "보낸사람 mittente remetente afsender avsändare avsender nadawca від odesílatel gönderen expéditeur "
+            "absender afzender saatja siuntėjas αποστολέας 送信者 发信人",
+    "sent": "sent date envoyé envoyé_le date_d'envoi gesendet datum verzonden verzonden_op inviato data enviado "
+            "enviada enviado_el fecha sendt dato skickat lähetetty päivämäärä wysłano wysłane data_wysłania "
+            "отправлено дата 送信日時 日付 发送时间 時間 日期 寄件日期 보낸날짜 odesláno gönderildi tarih elküldve "
+            "dátum trimis εστάλη sent_at gesendet_am",
+    "to": "to à a an aan para til till vastaanottaja do кому 宛先 收件人 收件者 받는사람 komu kime címzett pro per "
+          "destinatario destinatário empfänger destinataire προς",
+    "cc": "cc bcc kopie copie kopia копия kopio másolat 抄送 副本 cci blind-copy",
+    "subject": "subject objet betreff onderwerp oggetto asunto assunto emne ämne aihe temat тема 件名 主题 主旨 제목 "
+               "předmět konu tárgy subiect θέμα sujet",
+    "other": "reply-to importance priority attachments anlagen pièces_jointes allegati bijlagen adjuntos",
+}
+FIELD_ROLE: dict[str, str] = {}
+for _role, _words in _FIELDS.items():
+    for _word in _words.split():
+        FIELD_ROLE.setdefault(_word.replace("_", " ").rstrip(":"), _role)
+
+# "On <date>, <name> wrote:" - the verb (possibly followed by the name/address, as in German/Danish).
+INTRO_VERB = re.compile(
+    r"(?:\bwrote|\bwrites|\ba\s+[ée]crit|\bschrieb|\bschreef|\bescribi[óo]|\bha\s+scritto|\bscrisse|\bescreveu"
+    r"|\bskrev|\bkirjoitti|\bnapisał\(a\)|\bnapisała|\bnapisał|написал\(а\)|написала|написал|пишет|написав"
+    r"|\bnapsal\(a\)|\bnapsala|\bnapsal|\byazdı|\bírta|έγραψε|\ba\s+scris|書きました|のメッセージ|写道|寫道|작성"
+    r"|\bkirjutas|\brašė)",
+    re.I,
+)
+INTRO_END = re.compile(r"(?:[:：]|\s-{2,})\s*$")
+# Words an intro line may start with when its first line carries no digit.
+INTRO_START = re.compile(
+    r"^(?:-{2,}\s*)?(?:on|le|am|el|il|in\s+data|em|op|den|d\.|på|pe|ma|ti|ke|to|la|su|dnia|w\s+dniu|dne|dňa"
+    r"|в|в\s+\S+|στις|在|于|el\s+día|the)\b",
+    re.I,
+)
+HAS_TIME_OR_DATE = re.compile(
+    r"\d{1,2}:\d{2}|\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{4}年|\b(?:19|20)\d{2}\b"
+)
+
+# "-----Original Message-----" and friends (a reply separator).
+ORIGINAL_MESSAGE = re.compile(
+    r"^[\s>]*[-_=*]*\s*(?:original\s+message|ursprüngliche\s+nachricht|message\s+d['’]origine"
+    r"|mensaje\s+original|messaggio\s+originale|oorspronkelijk\s+bericht|origineel\s+bericht"
+    r"|mensagem\s+original|oprindelig\s+meddelelse|oprindelig\s+besked|ursprungligt\s+meddelande"
+    r"|opprinnelig\s+melding|alkuperäinen\s+viesti|wiadomość\s+oryginalna|oryginalna\s+wiadomość"
+    r"|исходное\s+сообщение|původní\s+zpráva|eredeti\s+üzenet|orijinal\s+mesaj|原始邮件|元のメッセージ"
+    r"|원본\s+메시지|reply\s+message|original\s+e-?mail)\s*[-_=*]*\s*$",
+    re.I,
+)
+# Forward markers: what follows is forwarded content, not quoted history.
+FORWARD = re.compile(
+    r"^[\s>]*(?:[-_=*]{2,}\s*(?:forwarded\s+message|weitergeleitete\s+nachricht|message\s+transf[ée]r[ée]"
+    r"|mensaje\s+reenviado|messaggio\s+inoltrato|doorgestuurd\s+bericht|mensagem\s+encaminhada"
+    r"|videresendt\s+meddelelse|videresendt\s+besked|vidarebefordrat\s+meddelande|videresendt\s+melding"
+    r"|välitetty\s+viesti|wiadomość\s+przekazana|przekazana\s+wiadomość|пересылаемое\s+сообщение"
+    r"|пересланное\s+сообщение|転送されたメッセージ|转发的邮件|forwarded\s+by|forwarded\s+e-?mail)"
+    r"|begin\s+forwarded\s+message\s*:|anfang\s+der\s+weitergeleiteten\s+nachricht\s*:"
+    r"|début\s+du\s+message\s+réexpédié\s*:|inicio\s+del\s+mensaje\s+reenviado\s*:)",
+    re.I,
+)
+# "Sent from my iPhone" and the other phone/app signatures (short lines only, see signature.py).
+MOBILE_SIGNATURE = re.compile(
+    r"^\s*(?:sent\s+(?:from|with|via|using)|get\s+outlook\s+for|envoyé\s+(?:de|depuis|avec)|gesendet\s+(?:von|mit|vom)"
+    r"|von\s+meinem|enviado\s+(?:desde|de|do|con)|inviato\s+da|verzonden\s+(?:met|vanaf|van)|verstuurd\s+vanaf"
+    r"|skickat\s+från|sendt\s+fra|lähetetty|wysłane\s+z|отправлено\s+(?:с|из)|odesláno\s+z|iphoneから送信"
+    r"|从我的|envoyé\s+à\s+partir|sent\s+on\s+the\s+go)\b[^,;!?]{0,70}$",
+    re.I,
+)
+SIG_DELIMITER = re.compile(r"^(?:--|-- |—\s?|__)\s*$")
+UNDERSCORE_LINE = re.compile(r"^\s*_{2,}\s*$")
+DASH_LINE = re.compile(r"^\s*[-=_*]{5,}\s*$")
+LIST_FOOTER_HINT = re.compile(
+    r"mailing\s+list|listinfo|unsubscribe|you\s+received\s+this\s+message\s+because|reply\s+to\s+this\s+email"
+    r"\s+directly|view\s+it\s+on\s+github",
+    re.I,
+)
+EMAIL_LIKE = re.compile(r"[^\s<>()\[\]@]{1,64}@[^\s<>()\[\]@]{1,255}")
+QUOTE_LINE = re.compile(r"^[ \t]{0,3}>")
+
+
+def field_role(line: str) -> str | None:
+    """Role of a reply-header field line ("From: x" -> "from"), or None."""
+    if len(line) > 400:
+        return None
+    stripped = line.strip().lstrip(">").strip().lstrip("*").strip()
+    for colon in (":", "："):
+        idx = stripped.find(colon, 0, 40)
+        if idx > 0:
+            key = stripped[:idx].replace("*", "").strip().lower()
+            key = " ".join(key.split())
+            role = FIELD_ROLE.get(key)
+            if role is None and " " in key:
+                role = FIELD_ROLE.get(key.replace(" ", ""))
+            if role:
+                return role
+    return None

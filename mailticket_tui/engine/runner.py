@@ -1,0 +1,322 @@
+"""One pass over the active inboxes (cron's `run --once`), the loop of `run`, and their building blocks.
+
+Per inbox: claim the lease, connect, finish pending server dispositions, list what is new (O(1) round trips
+for IMAP when nothing is new), process each message in its own transaction, then touch the server.
+One failing message or inbox never stops the others.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import email.parser
+import hashlib
+import json
+import logging
+import re
+import threading
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from ..settings import InboxSettings, Settings, SettingsError, parse_size, resolve_secret
+from ..store.models import DebugTrace, Inbox, InboxState, MailMessage, database_proxy, utcnow
+from . import leases
+from .events import (
+    EventSink,
+    InboxCounters,
+    InboxFinished,
+    InboxStarted,
+    MessageHandled,
+    PassFinished,
+    PassStarted,
+    TraceLine,
+    ignore_events,
+)
+from .process import Located, process_message, record_error
+from .sources import MailSource, RemoteMessage, SourceConfig, SourceError, open_source
+
+log = logging.getLogger(__name__)
+KEY_CHUNK = 500
+
+
+def source_config(inbox: InboxSettings, settings: Settings) -> SourceConfig:
+    """Connection facts with the secret resolved (raises SettingsError when the secret is unavailable)."""
+    password = resolve_secret(inbox.password, inbox.password_env, inbox.password_file, f"inbox {inbox.name}")
+    return SourceConfig(
+        name=inbox.name, protocol=inbox.protocol, server=inbox.server, port=inbox.port, tls=inbox.tls,
+        verify_certificate=inbox.verify_certificate, login=inbox.login, password=password,
+        mailbox=inbox.mailbox or "INBOX", pop3_auth=inbox.pop3_auth,
+        use_message_id_as_uid=settings.engine.use_message_id_as_uid and inbox.protocol == "imap",
+    )
+
+
+class InboxPass:
+    """The work of one pass on one inbox, holding its lease."""
+
+    def __init__(self, settings: Settings, row: Inbox, inbox: InboxSettings, owner: str,
+                 sink: EventSink, stop: threading.Event) -> None:
+        self.settings, self.row, self.inbox, self.owner = settings, row, inbox, owner
+        self.sink, self.stop = sink, stop
+        self.folder = inbox.mailbox or "INBOX"
+        self.counters = InboxCounters()
+        self.warnings: list[str] = []
+
+    # -- trace ---------------------------------------------------------------------------------------
+    def trace(self, line: str) -> None:
+        self.sink(TraceLine(self.inbox.name, line))
+        if self.inbox.trace:
+            DebugTrace.create(inbox=self.row.id, line=line)
+
+    def count(self, **changes: int) -> None:
+        self.counters = replace(self.counters, **{k: getattr(self.counters, k) + v for k, v in changes.items()})
+
+    # -- the pass ------------------------------------------------------------------------------------
+    def run(self) -> InboxFinished:
+        self.sink(InboxStarted(self.inbox.name))
+        state, _ = InboxState.get_or_create(inbox=self.row.id, folder=self.folder)
+        state.last_attempt = utcnow()
+        state.save(only=[InboxState.last_attempt])
+        try:
+            config = source_config(self.inbox, self.settings)
+            if not config.verify_certificate and config.tls != "none":
+                self.warnings.append("certificate verification is OFF for this inbox")
+            with open_source(config) as source:
+                self._sync(source, state)
+        except SettingsError as exc:
+            return self._failed(state, str(exc), "settings")
+        except SourceError as exc:
+            return self._failed(state, str(exc), "unreachable")
+        except OSError as exc:  # a connection dropped outside the source's own error mapping
+            return self._failed(state, f"{self.inbox.server}: connection lost ({exc})", "unreachable")
+        state.last_success, state.last_error, state.error_streak = utcnow(), "", 0
+        state.last_counters = _json(self.counters)
+        state.save()
+        self._prune_trace()
+        self.trace(f"pass done: {self.counters.line()}")
+        return InboxFinished(self.inbox.name, self.counters, warnings=tuple(self.warnings))
+
+    def _failed(self, state: InboxState, reason: str, kind: str) -> InboxFinished:
+        state.last_error, state.error_streak = reason, state.error_streak + 1
+        state.last_counters = _json(self.counters)
+        state.save()
+        self.trace(f"pass failed: {reason}")
+        return InboxFinished(self.inbox.name, self.counters, reason, kind, tuple(self.warnings))
+
+    def _sync(self, source: MailSource, state: InboxState) -> None:
+        folder_state = source.folder_state()
+        rekey = False
+        if folder_state.uidvalidity is not None and state.uidvalidity not in (None, folder_state.uidvalidity):
+            self.trace(f"UIDVALIDITY changed {state.uidvalidity} -> {folder_state.uidvalidity}: re-keying known messages")
+            rekey = True
+            state.highest_uid = 0
+        state.uidvalidity = folder_state.uidvalidity
+        state.save()
+        self._dispose_pending(source, folder_state.uidvalidity)
+        queue = self._queue(source, state, folder_state)
+        if queue:
+            self.trace(f"{len(queue)} message(s) to process")
+        for remote in queue:
+            if self.stop.is_set():
+                self.trace("stop requested: leaving the rest for the next pass")
+                break
+            if not leases.renew(self.row.id, self.owner, self.settings.engine.lease_seconds):
+                self.trace("lease lost: another runner took this inbox; stopping")
+                break
+            self._one(source, state, folder_state.uidvalidity, remote, rekey)
+        self._schedule_purges(folder_state.uidvalidity)
+        self._dispose_pending(source, folder_state.uidvalidity)
+
+    def _queue(self, source: MailSource, state: InboxState, folder_state) -> list[RemoteMessage]:
+        """New messages plus those an operator reset; known ones filtered with one query per chunk."""
+        incremental = self.inbox.protocol == "imap" and not self.settings.engine.use_message_id_as_uid
+        if incremental:
+            nothing_new = folder_state.uidnext is not None and folder_state.uidnext - 1 <= state.highest_uid
+            listed = [] if nothing_new else source.list_new(state.highest_uid)
+        else:
+            listed = source.list_all()
+            self._mark_vanished({m.key for m in listed}, folder_state.uidvalidity)
+        done = self._known_done(listed, folder_state.uidvalidity)
+        queue = [m for m in listed if m.key not in done]
+        retry = MailMessage.select(MailMessage.key, MailMessage.uid, MailMessage.size).where(
+            (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
+            & (MailMessage.uidvalidity == folder_state.uidvalidity) & (MailMessage.status == "new")
+            & (MailMessage.on_server == True)  # noqa: E712 (peewee expression)
+        )
+        queued = {m.key for m in queue}
+        queue += [RemoteMessage(r.key, r.size, r.uid) for r in retry if r.key not in queued]
+        return queue
+
+    def _known_done(self, listed: list[RemoteMessage], uidvalidity: int | None) -> set[str]:
+        keys = [m.key for m in listed]
+        done: set[str] = set()
+        for start in range(0, len(keys), KEY_CHUNK):
+            chunk = keys[start:start + KEY_CHUNK]
+            done.update(r.key for r in MailMessage.select(MailMessage.key).where(
+                (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
+                & (MailMessage.uidvalidity == uidvalidity) & (MailMessage.key.in_(chunk))
+                & (MailMessage.status != "new")))
+        return done
+
+    def _mark_vanished(self, present: set[str], uidvalidity: int | None) -> None:
+        """Full listings (POP3, Maildir) tell which messages left; their records stay for the retention."""
+        rows = MailMessage.select(MailMessage.id, MailMessage.key).where(
+            (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
+            & (MailMessage.on_server == True))  # noqa: E712
+        gone = [r.id for r in rows if r.key not in present]
+        with database_proxy.atomic():
+            for start in range(0, len(gone), KEY_CHUNK):
+                MailMessage.update(on_server=False, vanished_at=utcnow(), disposition_pending="").where(
+                    MailMessage.id.in_(gone[start:start + KEY_CHUNK])).execute()
+            limit = utcnow() - dt.timedelta(days=self.settings.engine.vanished_retention_days)
+            MailMessage.delete().where(
+                (MailMessage.inbox == self.row.id) & (MailMessage.on_server == False)  # noqa: E712
+                & (MailMessage.vanished_at < limit) & (MailMessage.status.in_(["processed", "undesired"]))
+            ).execute()
+
+    def _one(self, source: MailSource, state: InboxState, uidvalidity: int | None,
+             remote: RemoteMessage, rekey: bool) -> None:
+        where = Located(self.row.id, self.folder, uidvalidity, remote.key, remote.uid, remote.size)
+        limit = parse_size(self.settings.engine.maximum_email_size)
+        if limit and remote.size > limit:
+            self._too_big(source, state, where, limit)
+            return
+        raw = source.fetch(remote.key)
+        self.count(read=1)
+        if rekey and self._rekeyed(where, raw):
+            return
+        row = process_message(self.settings, self.inbox, where, raw, state)
+        self.count(**{{"processed": "processed", "error": "errors", "undesired": "undesired"}.get(row.status, "skipped"): 1})
+        self.trace(f"message {remote.key}: {row.status}" + (f" ({row.error})" if row.error else "")
+                   + (f" -> {row.ticket.ref}" if row.ticket_id else ""))
+        self.sink(MessageHandled(self.inbox.name, row.id, remote.key, row.status,
+                                 row.ticket.ref if row.ticket_id else None, row.error))
+        self._dispose(source, row)
+
+    def _too_big(self, source: MailSource, state: InboxState, where: Located, limit: int) -> None:
+        """Never download a too-big message into memory: stream it to big_files_dir when set."""
+        headers = email.parser.BytesHeaderParser().parsebytes(source.fetch_headers(where.key))
+        reason = f"message too big: {where.size} bytes (maximum_email_size {self.settings.engine.maximum_email_size} = {limit} bytes)"
+        saved = ""
+        if self.settings.engine.big_files_dir:
+            name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{self.inbox.name}-{where.folder}-{where.uidvalidity}-{where.key}")
+            target = Path(self.settings.engine.big_files_dir) / f"{name}.eml"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "wb") as out:
+                source.fetch_to(where.key, out)
+            saved = f"; saved to {target}"
+        row = record_error(where, reason + saved, self.inbox, state, str(headers.get("Message-ID", "")).strip("<> "),
+                           str(headers.get("Subject", "")), str(headers.get("From", "")))
+        self.count(errors=1)
+        self.trace(f"message {where.key}: error ({reason}{saved})")
+        self.sink(MessageHandled(self.inbox.name, row.id, where.key, "error", None, row.error))
+        self._dispose(source, row)
+
+    def _rekeyed(self, where: Located, raw: bytes) -> bool:
+        """After a UIDVALIDITY change, a known message gets its new key instead of a second ticket."""
+        digest = hashlib.sha256(raw).hexdigest()
+        headers = email.parser.BytesHeaderParser().parsebytes(raw[:65536])
+        message_id = str(headers.get("Message-ID", "")).strip().strip("<>")
+        match = (MailMessage.sha256 == digest)
+        if message_id:
+            match |= (MailMessage.message_id == message_id)
+        old = MailMessage.select().where(
+            (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
+            & (MailMessage.uidvalidity != where.uidvalidity) & match
+        ).order_by(MailMessage.id).first()
+        if old is None:
+            return False
+        with database_proxy.atomic():
+            old.uidvalidity, old.key, old.uid, old.on_server = where.uidvalidity, where.key, where.uid, True
+            old.save()
+            state = InboxState.get(InboxState.inbox == self.row.id, InboxState.folder == self.folder)
+            if where.uid and where.uid > state.highest_uid:
+                state.highest_uid = where.uid
+                state.save(only=[InboxState.highest_uid])
+        self.trace(f"message {where.key}: known as #{old.id} ({old.status}); re-keyed, not processed again")
+        return True
+
+    def _schedule_purges(self, uidvalidity: int | None) -> None:
+        """Undesired mail older than undesired_purge_delay days leaves the server."""
+        limit = utcnow() - dt.timedelta(days=self.settings.engine.undesired_purge_delay)
+        MailMessage.update(disposition_pending="delete").where(
+            (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
+            & (MailMessage.uidvalidity == uidvalidity) & (MailMessage.status == "undesired")
+            & (MailMessage.on_server == True) & (MailMessage.processed_at < limit)  # noqa: E712
+            & (MailMessage.disposition_pending == "")
+        ).execute()
+
+    def _dispose_pending(self, source: MailSource, uidvalidity: int | None) -> None:
+        rows = MailMessage.select().where(
+            (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
+            & (MailMessage.uidvalidity == uidvalidity) & (MailMessage.disposition_pending != "")
+            & (MailMessage.on_server == True))  # noqa: E712
+        for row in rows:
+            self._dispose(source, row)
+
+    def _dispose(self, source: MailSource, row: MailMessage) -> None:
+        """Delete or move on the server, strictly after the commit; a failure stays pending for the next pass."""
+        action = row.disposition_pending
+        if not action:
+            return
+        try:
+            if action == "move":
+                source.move([row.key], self.inbox.target_folder)
+            else:
+                source.delete([row.key])
+        except SourceError as exc:
+            self.trace(f"message {row.key}: {action} failed ({exc}); retried next pass")
+            if exc.kind in ("refused", "timeout", "protocol", "dns"):
+                raise
+            return
+        MailMessage.update(disposition_pending="", on_server=False, vanished_at=utcnow()).where(
+            MailMessage.id == row.id).execute()
+        self.count(**{"moved" if action == "move" else "deleted": 1})
+
+    def _prune_trace(self) -> None:
+        """Keep the rolling trace within trace_max_bytes (oldest lines go first)."""
+        if not self.inbox.trace:
+            return
+        budget = parse_size(self.settings.engine.trace_max_bytes)
+        total = 0
+        cutoff = None
+        for line in DebugTrace.select(DebugTrace.id, DebugTrace.line).where(
+                DebugTrace.inbox == self.row.id).order_by(DebugTrace.id.desc()).iterator():
+            total += len(line.line) + 1
+            if total > budget:
+                cutoff = line.id
+                break
+        if cutoff is not None:
+            DebugTrace.delete().where((DebugTrace.inbox == self.row.id) & (DebugTrace.id <= cutoff)).execute()
+
+
+def _json(counters: InboxCounters) -> str:
+    return json.dumps(asdict(counters))
+
+
+def run_pass(settings: Settings, only: list[str] | None = None, owner: str | None = None,
+             sink: EventSink = ignore_events, stop: threading.Event | None = None) -> PassFinished:
+    """One pass over the active inboxes (or the named ones); each inbox under its lease."""
+    owner = owner or leases.new_owner("run")
+    stop = stop or threading.Event()
+    rows = {r.name: r for r in Inbox.select()}
+    names = only or [i.name for i in settings.inboxes if i.active]
+    sink(PassStarted(tuple(names)))
+    results = []
+    for name in names:
+        inbox, row = settings.inbox(name), rows.get(name)
+        if inbox is None or row is None:
+            results.append(InboxFinished(name, InboxCounters(), f"no inbox named {name!r}", "settings"))
+            continue
+        if stop.is_set():
+            break
+        holder = leases.claim(row.id, owner, settings.engine.lease_seconds)
+        if holder is not None:
+            result = InboxFinished(name, InboxCounters(), f"skipped: {holder} holds this inbox", "busy")
+        else:
+            try:
+                result = InboxPass(settings, row, inbox, owner, sink, stop).run()
+            finally:
+                leases.release(row.id, owner)
+        sink(result)
+        results.append(result)
+    finished = PassFinished(tuple(results))
+    sink(finished)
+    return finished

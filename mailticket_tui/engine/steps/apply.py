@@ -1,0 +1,162 @@
+"""The writing steps: create or update the ticket, attachments, additional contacts, stimuli, threading refs
+and the audit trail. In a dry run (replay) they only say what they would do.
+"""
+from __future__ import annotations
+
+from ...store.models import MessageRef, Person, Ticket
+from ..parse import sanitize_html, text_to_html
+from ..people import create_person
+from ..tickets import (
+    DESCRIPTION_MAX,
+    TicketError,
+    add_attachment,
+    add_contact,
+    add_log_entry,
+    apply_default_values,
+    apply_stimulus,
+    create_ticket,
+    record_change,
+    record_event,
+)
+from .context import Context, Outcome
+
+NO_SUBJECT = "No subject"
+
+
+def _title(ctx: Context) -> str:
+    return ctx.parsed.subject.strip() or ctx.inbox.ticket_default_title or NO_SUBJECT
+
+
+def _description(ctx: Context) -> str:
+    parsed = ctx.parsed
+    if parsed.body_html:
+        return sanitize_html(parsed.body_html)
+    return text_to_html(parsed.body_text or "")
+
+
+def _ensure_caller(ctx: Context) -> Person | None:
+    if ctx.caller is None and ctx.caller_to_create and not ctx.dry_run:
+        person, notes = create_person(ctx.sender_email, ctx.sender_name, ctx.inbox.caller_default_values,
+                                      ctx.settings.org_domains)
+        ctx.trace.extend(f"caller: {n}" for n in notes)
+        ctx.note(f"caller: created person #{person.id} ({person.first_name} {person.name})")
+        ctx.caller = person
+    return ctx.caller
+
+
+def create_or_update(ctx: Context) -> Outcome:
+    if ctx.related is not None and ctx.fed_ticket is not None:
+        return Outcome("skip", "processed", f"already fed {ctx.related.ref}; not applied twice", ctx.related)
+    if ctx.related is not None:
+        return _update(ctx, ctx.related)
+    return _create(ctx)
+
+
+def _create(ctx: Context) -> Outcome:
+    title = _title(ctx)
+    if ctx.dry_run:
+        ctx.note(f"create: a new {ctx.inbox.target_class} titled {title!r}")
+        return Outcome("create", "processed", "new ticket")
+    caller = _ensure_caller(ctx)
+    description = _description(ctx)
+    ticket = create_ticket(ctx.inbox.target_class, title, description, caller, ctx.inbox_id, parent=ctx.parent)
+    changed = ["title", "description", "caller_id", "org_id", "origin", "status"]
+    if len(description) > DESCRIPTION_MAX:
+        add_attachment(ticket, "original-description.html", "text/html", description.encode(), message=ctx.message_row)
+        ctx.note(f"create: description longer than {DESCRIPTION_MAX} characters; the whole one is attached")
+    if ctx.inbox.ticket_default_values:
+        result = apply_default_values(ticket, ctx.inbox.ticket_default_values)
+        ctx.trace.extend(f"defaults: {p}" for p in result.problems)
+        if result.fatal:
+            raise AbortProcessing(Outcome("reject", "error", f"ticket default values: {result.fatal}"))
+        changed += result.applied
+    ctx.note(f"create: {ticket.ref} {ticket.klass} for {ctx.sender_email}" +
+             (f", linked to {ctx.parent.ref}" if ctx.parent else ""))
+    _finish(ctx, ticket, changed, "created-by-mail", creating=True)
+    return Outcome("create", "processed", f"created {ticket.ref}", ticket)
+
+
+def _update(ctx: Context, ticket: Ticket) -> Outcome:
+    log = "private_log" if ctx.private_reply else ctx.settings.ticket_log.get(ticket.klass, "public_log")
+    new_part = ctx.parsed.new_part
+    if ctx.dry_run:
+        ctx.note(f"update: {ticket.ref}, new part ({len(new_part.text)} chars, {new_part.method}) into {log}")
+        return Outcome("update", "processed", f"update {ticket.ref}", ticket)
+    _ensure_caller(ctx)
+    body = sanitize_html(new_part.html) if new_part.html else text_to_html(new_part.text)
+    add_log_entry(ticket, log, ctx.sender_name, ctx.sender_email, body, ctx.parsed.message_id or "",
+                  date=ctx.parsed.date.replace(tzinfo=None) if ctx.parsed.date else None)
+    ctx.note(f"update: {ticket.ref}: new part ({new_part.method}) added to {log}")
+    changed = [log]
+    if ctx.reopen:
+        state = apply_stimulus(ticket, ctx.inbox.reopen_stimulus)
+        ctx.note(f"update: {ticket.ref} reopened with {ctx.inbox.reopen_stimulus} -> {state}")
+        changed.append("status")
+    else:
+        changed += _stimuli(ctx, ticket)
+    _finish(ctx, ticket, changed, "updated-by-mail", creating=False)
+    return Outcome("update", "processed", f"updated {ticket.ref}", ticket)
+
+
+def _stimuli(ctx: Context, ticket: Ticket) -> list[str]:
+    stimulus = ctx.inbox.stimuli.get(ticket.status)
+    if not stimulus:
+        return []
+    try:
+        state = apply_stimulus(ticket, stimulus)
+    except TicketError as exc:
+        ctx.note(f"stimulus: {exc}; not applied")
+        return []
+    ctx.note(f"stimulus: {stimulus} applied -> {state}")
+    return ["status"]
+
+
+def _finish(ctx: Context, ticket: Ticket, changed: list[str], event: str, creating: bool) -> None:
+    """What both creation and update do after the main write."""
+    kept = 0
+    for att in ctx.parsed.attachments:
+        if att.action != "keep":
+            ctx.note(f"attachment: {att.filename!r} {att.action}: {att.reason}")
+            continue
+        add_attachment(ticket, att.filename, att.content_type, att.payload, att.inline, att.content_id or "",
+                       message=ctx.message_row)
+        kept += 1
+    if kept:
+        ctx.note(f"attachments: {kept} stored")
+        changed.append("attachments")
+    changed += _contacts(ctx, ticket, creating)
+    if ctx.parsed.message_id:
+        MessageRef.insert(message_id=ctx.parsed.message_id, ticket=ticket).on_conflict_ignore().execute()
+    record_change(ticket, ctx.sender_email, changed, f"{event} from message <{ctx.parsed.message_id or '?'}>",
+                  ctx.message_row)
+    record_event(ticket, event, ctx.message_row)
+
+
+def _contacts(ctx: Context, ticket: Ticket, creating: bool) -> list[str]:
+    mode = ctx.inbox.import_additional_contacts
+    if mode == "never" or (mode == "only_on_creation" and not creating) or (mode == "only_on_update" and creating):
+        return []
+    own = {a.lower() for a in (ctx.inbox.login, *ctx.inbox.aliases) if a}
+    own.add(ctx.sender_email)
+    wanted = {a.email.strip().lower() for a in (*ctx.parsed.to, *ctx.parsed.cc) if a.email}
+    wanted -= own
+    if not wanted:
+        return []
+    linked = []
+    for person in Person.select().where(Person.email.in_(sorted(wanted))).order_by(Person.active.desc(), Person.id):
+        if person.email in {p.email for p in linked}:
+            continue
+        if add_contact(ticket, person):
+            linked.append(person)
+    if linked:
+        ctx.note(f"contacts: linked {', '.join(p.email for p in linked)}")
+        return ["contacts"]
+    return []
+
+
+class AbortProcessing(Exception):
+    """Raised inside the transaction to roll the ticket work back and end with an outcome."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.reason)
+        self.outcome = outcome

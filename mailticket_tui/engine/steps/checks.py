@@ -1,0 +1,29 @@
+"""First steps: the message is readable, and it is not machine-generated or undesired."""
+from __future__ import annotations
+
+from .context import Context, Outcome
+
+
+def check_readable(ctx: Context) -> Outcome | None:
+    parsed = ctx.parsed
+    if parsed.error:
+        ctx.note(f"parse: cannot use this message: {parsed.error}")
+        return Outcome("reject", "error", f"unreadable message: {parsed.error}")
+    defects = f" ({len(parsed.defects)} defects: {', '.join(parsed.defects[:3])})" if parsed.defects else ""
+    ctx.note(f"parse: {parsed.body_format} body, {len(parsed.attachments)} attachments{defects}")
+    if not ctx.sender_email:
+        ctx.note("sender: no usable From address")
+        return Outcome("reject", "error", "no sender address in From")
+    return None
+
+
+def check_auto_mail(ctx: Context) -> Outcome | None:
+    parsed = ctx.parsed
+    if parsed.auto_kind:
+        ctx.note(f"auto-mail: {parsed.auto_kind} ({parsed.auto_reason}); never answered, no ticket touched")
+        return Outcome("reject", "undesired", f"{parsed.auto_kind}: {parsed.auto_reason}")
+    if parsed.undesired:
+        ctx.note(f"undesired: {parsed.undesired_reason}")
+        return Outcome("reject", "undesired", parsed.undesired_reason or "undesired")
+    ctx.note("auto-mail: none detected")
+    return None

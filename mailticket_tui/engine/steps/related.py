@@ -1,0 +1,135 @@
+"""Which ticket a reply belongs to: our own Message-IDs, stored Message-IDs, then the title pattern.
+Then the rules on what was found: class mismatch, resolved/closed tickets, replies from strangers.
+"""
+from __future__ import annotations
+
+import regex
+from peewee import fn
+
+from ...settings import compile_pattern
+from ...store.models import MessageRef, Person, Ticket, TicketContact
+from ..lifecycle import lifecycle
+from ..threading import store_secret, ticket_ref_from_message_id
+from .context import Context, Outcome
+
+PATTERN_TIMEOUT = 0.5  # seconds: an admin's catastrophic title_pattern must not hang a pass
+
+
+def _thread_ids(ctx: Context) -> list[str]:
+    ids = [ctx.parsed.in_reply_to] if ctx.parsed.in_reply_to else []
+    ids += [r for r in reversed(ctx.parsed.references) if r not in ids]  # newest reference first
+    return ids
+
+
+def _by_our_ids(ctx: Context, ids: list[str]) -> Ticket | None:
+    secret = store_secret()
+    for mid in ids:
+        ref = ticket_ref_from_message_id(mid, secret)
+        if ref:
+            ticket = Ticket.get_or_none(Ticket.ref == ref)
+            if ticket:
+                ctx.note(f"related: {ref} from our Message-ID <{mid}>")
+                return ticket
+    return None
+
+
+def _by_stored_ids(ctx: Context, ids: list[str]) -> Ticket | None:
+    if not ids or not ctx.settings.engine.aggregate_replies:
+        return None
+    refs = {r.message_id: r.ticket_id for r in MessageRef.select().where(MessageRef.message_id.in_(ids[:200]))}
+    for mid in ids:
+        if mid in refs:
+            ticket = Ticket.get_by_id(refs[mid])
+            ctx.note(f"related: {ticket.ref} from stored Message-ID <{mid}>")
+            return ticket
+    return None
+
+
+def _by_title(ctx: Context) -> Ticket | None:
+    pattern = ctx.inbox.title_pattern
+    if not pattern or not ctx.parsed.subject:
+        return None
+    try:
+        match = compile_pattern(pattern).search(ctx.parsed.subject, timeout=PATTERN_TIMEOUT)
+    except TimeoutError:
+        ctx.note(f"related: title_pattern timed out after {PATTERN_TIMEOUT}s; ignored")
+        return None
+    if not match:
+        ctx.note("related: title_pattern did not match the subject")
+        return None
+    candidates = [g for g in match.groups() if g] or [match.group(0)]
+    prefix = lifecycle(ctx.inbox.target_class).prefix
+    for value in candidates:
+        for ref in (value, f"{prefix}{value}" if value.isdigit() else None):
+            ticket = Ticket.get_or_none(fn.UPPER(Ticket.ref) == ref.upper()) if ref else None
+            if ticket:
+                ctx.note(f"related: {ticket.ref} from title_pattern (group {value!r})")
+                return ticket
+    ctx.note(f"related: title_pattern matched {candidates!r} but no such ticket")
+    return None
+
+
+def find_related(ctx: Context) -> Outcome | None:
+    if ctx.fed_ticket is not None:
+        ctx.related = ctx.fed_ticket
+        ctx.note(f"related: this message already fed {ctx.fed_ticket.ref} (before a reset)")
+        return None
+    ids = _thread_ids(ctx)
+    try:
+        ticket = _by_our_ids(ctx, ids) or _by_stored_ids(ctx, ids) or _by_title(ctx)
+    except regex.error as exc:
+        return Outcome("reject", "error", f"title_pattern is invalid: {exc}")
+    behavior = ctx.inbox.behavior
+    if ticket is None:
+        ctx.note("related: no related ticket")
+        if behavior == "update_only":
+            return Outcome("reject", "error", "nothing to update: no related ticket (behavior = update_only)")
+        return None
+    if behavior == "create_only":
+        ctx.note(f"related: {ticket.ref} ignored (behavior = create_only)")
+        return None
+    if ticket.klass != ctx.inbox.target_class:
+        return Outcome("reject", "error",
+                       f"related ticket {ticket.ref} is a {ticket.klass}; this inbox handles {ctx.inbox.target_class}")
+    return _closed_rule(ctx, ticket) or _sender_rule(ctx, ticket)
+
+
+def _closed_rule(ctx: Context, ticket: Ticket) -> Outcome | None:
+    cycle = lifecycle(ticket.klass)
+    if ticket.status not in cycle.done_states:
+        ctx.related = ticket
+        return None
+    rule = ctx.inbox.closed_ticket_behavior
+    if rule == "reject":
+        ctx.note(f"related: {ticket.ref} is {ticket.status}; closed_ticket_behavior = reject")
+        return Outcome("reject", "error", f"{ticket.ref} is {ticket.status}: replies are rejected")
+    if rule == "reopen":
+        if cycle.target(ticket.status, ctx.inbox.reopen_stimulus) is None:
+            ctx.note(f"related: {ticket.ref} is {ticket.status} and {ctx.inbox.reopen_stimulus} is not allowed; new ticket")
+            ctx.parent = ticket
+            return None
+        ctx.related, ctx.reopen = ticket, True
+        ctx.note(f"related: {ticket.ref} is {ticket.status}; it will be reopened ({ctx.inbox.reopen_stimulus})")
+        return None
+    ctx.parent = ticket
+    ctx.note(f"related: {ticket.ref} is {ticket.status}; a new ticket linked to it will be created")
+    return None
+
+
+def _sender_rule(ctx: Context, ticket: Ticket) -> Outcome | None:
+    if ctx.related is None:
+        return None
+    caller_email = ticket.caller.email if ticket.caller_id else ""
+    email = ctx.sender_email
+    if email == caller_email:
+        return None
+    contacts = {p.email for p in Person.select(Person.email).join(TicketContact).where(TicketContact.ticket == ticket)}
+    if email in contacts:
+        ctx.note(f"sender: {email} is a contact of {ticket.ref}")
+        return None
+    rule = ctx.inbox.other_sender_behavior
+    ctx.note(f"sender: {email} is neither the caller nor a contact of {ticket.ref}; other_sender_behavior = {rule}")
+    if rule == "reject":
+        return Outcome("reject", "error", f"{email} may not update {ticket.ref}: not its caller or a contact")
+    ctx.private_reply = rule == "private"
+    return None

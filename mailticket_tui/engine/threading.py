@@ -1,0 +1,47 @@
+"""Our own Message-IDs: they name the ticket and carry a short HMAC, so a reply threads by header alone
+and a guessed or forged id (R-000001 with a wrong tag) is rejected.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+
+from ..store.models import SettingsEntry
+
+_OURS = re.compile(r"^mt\.([RICP]-\d{6})\.(\d+)\.([0-9a-f]{12})@(.+)$", re.IGNORECASE)
+
+
+def store_secret() -> bytes:
+    """The per-store HMAC key, created once."""
+    entry = SettingsEntry.get_or_none(SettingsEntry.section == "thread_secret")
+    if entry is None:
+        SettingsEntry.insert(section="thread_secret", data=secrets.token_hex(32)).on_conflict_ignore().execute()
+        entry = SettingsEntry.get(SettingsEntry.section == "thread_secret")
+    return bytes.fromhex(entry.data)
+
+
+def _tag(secret: bytes, ref: str, serial: int) -> str:
+    return hmac.new(secret, f"{ref.upper()}.{serial}".encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def make_message_id(ref: str, serial: int, domain: str, secret: bytes) -> str:
+    """A Message-ID (without <>) for mail we send about ticket `ref`."""
+    return f"mt.{ref}.{serial}.{_tag(secret, ref, serial)}@{domain}"
+
+
+def ticket_ref_from_message_id(message_id: str, secret: bytes) -> str | None:
+    """The ticket ref named by one of our Message-IDs, or None (not ours, or the tag does not verify)."""
+    match = _OURS.match(message_id.strip().strip("<>"))
+    if not match:
+        return None
+    ref, serial, tag = match.group(1).upper(), int(match.group(2)), match.group(3).lower()
+    return ref if hmac.compare_digest(tag, _tag(secret, ref, serial)) else None
+
+
+def split_references(value: str) -> list[str]:
+    """Message-IDs out of a References/In-Reply-To value (folding, tabs and junk between ids tolerated)."""
+    return [m.strip() for m in re.findall(r"<([^<>\s]+)>", value or "")] or [
+        tok for tok in (value or "").split() if "@" in tok
+    ]

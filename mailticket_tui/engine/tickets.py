@@ -1,0 +1,174 @@
+"""Ticket work inside the caller's transaction: create, log, stimuli, contacts, attachments, audit, events.
+
+Every function here writes through peewee and expects to run inside `database.atomic()` opened by the
+processing step or the service that calls it; none commits on its own.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from peewee import fn
+
+from ..store.models import (
+    Attachment,
+    Blob,
+    CaseLogEntry,
+    Change,
+    Person,
+    Service,
+    Ticket,
+    TicketContact,
+    TicketEvent,
+    utcnow,
+)
+from .lifecycle import lifecycle
+from .people import find_org
+
+TITLE_MAX = 255
+DESCRIPTION_MAX = 1_000_000  # characters of HTML kept in the field; the rest stays as an attached original
+
+
+class TicketError(Exception):
+    """An operation the ticket's class or lifecycle does not allow; the message says why."""
+
+
+@dataclass(frozen=True)
+class DefaultsResult:
+    applied: list[str]
+    problems: list[str]
+    fatal: str | None
+
+
+def cut_title(text: str, limit: int = TITLE_MAX) -> str:
+    """Cut to `limit` characters without splitting a character, on a word boundary when one is near."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit * 0.7 else cut).rstrip() + "…"
+
+
+def store_blob(data: bytes) -> Blob:
+    """Content-addressed: the same bytes are stored once."""
+    digest = hashlib.sha256(data).hexdigest()
+    Blob.insert(sha256=digest, size=len(data), data=data).on_conflict_ignore().execute()
+    return Blob.get_by_id(digest)
+
+
+def create_ticket(klass: str, title: str, description_html: str, caller: Person | None, inbox_id: int | None,
+                  origin: str = "mail", parent: Ticket | None = None) -> Ticket:
+    cycle = lifecycle(klass)
+    now = utcnow()
+    ticket = Ticket.create(
+        klass=klass, ref=f"tmp-{hashlib.sha1(str((now, title, id(caller))).encode()).hexdigest()[:16]}",
+        title=cut_title(title), description=description_html[:DESCRIPTION_MAX], caller=caller,
+        org=caller.org if caller else None, origin=origin, status=cycle.initial, inbox=inbox_id,
+        parent=parent, created=now, updated=now,
+    )
+    ticket.ref = f"{cycle.prefix}{ticket.id:06d}"
+    ticket.save(only=[Ticket.ref])
+    return ticket
+
+
+_ENUMS = {"priority": {"critical": 1, "high": 2, "medium": 3, "low": 4},
+          "urgency": {"critical": 1, "high": 2, "medium": 3, "low": 4},
+          "impact": {"department": 1, "service": 2, "person": 3}}
+_MANDATORY = ("title", "caller_id", "org_id")
+
+
+def apply_default_values(ticket: Ticket, defaults: dict[str, str]) -> DefaultsResult:
+    """The inbox's ticket_default_values: external keys by id or name, enums by code or label."""
+    applied: list[str] = []
+    problems: list[str] = []
+    fatal = None
+    for key, value in defaults.items():
+        error = _apply_one(ticket, key.strip(), value.strip())
+        if error is None:
+            applied.append(key)
+        else:
+            problems.append(error)
+            if key.strip() in _MANDATORY and fatal is None:
+                fatal = error
+    ticket.save()
+    return DefaultsResult(applied, problems, fatal)
+
+
+def _apply_one(ticket: Ticket, key: str, value: str) -> str | None:
+    if key in ("org_id", "org"):
+        org = find_org(value)
+        if org is None:
+            return f"default {key}={value!r}: no organisation with that id or name"
+        ticket.org = org
+    elif key in ("service_id", "service"):
+        service = None
+        if value.isdigit():
+            service = Service.get_or_none(Service.id == int(value))
+        service = service or Service.get_or_none(fn.LOWER(Service.name) == value.lower())
+        if service is None:
+            return f"default {key}={value!r}: no service with that id or name"
+        ticket.service = service
+    elif key in _ENUMS:
+        codes = _ENUMS[key]
+        if value.isdigit() and int(value) in codes.values():
+            setattr(ticket, key, int(value))
+        elif value.lower() in codes:
+            setattr(ticket, key, codes[value.lower()])
+        else:
+            return f"default {key}={value!r}: not a valid value ({', '.join(codes)} or their codes)"
+    elif key in ("title", "origin"):
+        setattr(ticket, key, cut_title(value) if key == "title" else value)
+    elif key == "status":
+        if value not in lifecycle(ticket.klass).states:
+            return f"default status={value!r}: not a state of {ticket.klass}"
+        ticket.status = value
+    else:
+        return f"default {key!r}: unknown ticket field"
+    return None
+
+
+def add_log_entry(ticket: Ticket, log: str, author_name: str, author_email: str, html: str,
+                  message_id: str = "", date=None) -> CaseLogEntry:
+    entry = CaseLogEntry.create(ticket=ticket, log=log, author_name=author_name, author_email=author_email,
+                                html=html, message_id=message_id, date=date or utcnow())
+    Ticket.update(updated=utcnow()).where(Ticket.id == ticket.id).execute()
+    return entry
+
+
+def apply_stimulus(ticket: Ticket, stimulus: str) -> str:
+    """Move the ticket through its lifecycle; raises TicketError when the transition does not exist."""
+    cycle = lifecycle(ticket.klass)
+    target = cycle.target(ticket.status, stimulus)
+    if target is None:
+        allowed = ", ".join(cycle.stimuli_from(ticket.status)) or "none"
+        raise TicketError(f"{ticket.ref} is {ticket.status}: {stimulus} is not allowed (allowed: {allowed})")
+    ticket.status = target
+    ticket.updated = utcnow()
+    ticket.closed = utcnow() if target == cycle.closed_state else None
+    ticket.save()
+    return target
+
+
+def add_contact(ticket: Ticket, person: Person) -> bool:
+    """Link a person; False when already linked or when it is the caller."""
+    if ticket.caller_id == person.id:
+        return False
+    inserted = TicketContact.insert(ticket=ticket, person=person).on_conflict_ignore().execute()
+    return bool(inserted)
+
+
+def add_attachment(ticket: Ticket, filename: str, content_type: str, data: bytes, inline: bool = False,
+                   content_id: str = "", message=None) -> Attachment:
+    blob = store_blob(data)
+    return Attachment.create(ticket=ticket, filename=filename, content_type=content_type, size=len(data),
+                             blob=blob, inline=inline, content_id=content_id or "", message=message)
+
+
+def record_change(ticket: Ticket, who: str, changed: list[str], summary: str, message=None) -> Change:
+    return Change.create(ticket=ticket, who=who, fields=json.dumps(changed), summary=summary, message=message)
+
+
+def record_event(ticket: Ticket, kind: str, message=None) -> TicketEvent:
+    return TicketEvent.create(ticket=ticket, kind=kind, message=message)

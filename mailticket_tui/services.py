@@ -1,0 +1,472 @@
+"""What a user can do, one call per action, for the CLI and the TUI alike.
+
+Services open the unit of work, call the engine and return frozen dataclasses (never live peewee rows, so
+the UI never runs a lazy query on its event loop). Never imports textual or rich.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from peewee import JOIN, fn
+
+from .engine.events import EventSink, PassFinished, ignore_events
+from .engine.lifecycle import lifecycle
+from .engine.parse import html_to_text, parse_message, text_to_html
+from .engine.runner import run_pass, source_config
+from .engine.sources import SourceError, open_source
+from .engine.steps import AbortProcessing, Context, run_steps
+from .engine.tickets import TicketError, add_log_entry, apply_stimulus, record_change, record_event
+from .settings import (
+    InboxSettings,
+    Settings,
+    SettingsError,
+    config_search_path,
+    load_settings_file,
+    settings_to_dict,
+    without_secrets,
+)
+from .store import default_store_url, open_store
+from .store.models import (
+    Attachment,
+    CaseLogEntry,
+    Change,
+    DebugTrace,
+    Inbox,
+    InboxState,
+    MailMessage,
+    Organization,
+    Person,
+    Ticket,
+    TicketContact,
+    database_proxy,
+    utcnow,
+)
+from .store.settings_store import load_settings, save_inbox, save_settings, store_is_empty
+
+PAGE = 50
+
+
+# ------------------------------------------------------------------------------------------ results
+@dataclass(frozen=True)
+class InboxInfo:
+    name: str
+    protocol: str
+    server: str
+    port: int
+    mailbox: str
+    active: bool
+    last_success: str | None
+    last_error: str
+    error_streak: int
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class MessageInfo:
+    id: int
+    inbox: str
+    folder: str
+    uid: int | None
+    key: str
+    message_id: str
+    date: str | None
+    from_addr: str
+    subject: str
+    size: int
+    status: str
+    ticket_ref: str | None
+    error: str
+    on_server: bool
+
+    def as_json(self) -> dict:
+        return {"id": self.id, "inbox": self.inbox, "folder": self.folder, "uid": self.uid,
+                "message_id": self.message_id, "date": self.date, "from": self.from_addr, "subject": self.subject,
+                "size": self.size, "status": self.status, "ticket_ref": self.ticket_ref, "error": self.error,
+                "key": self.key, "on_server": self.on_server}
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    id: int
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class TicketSummary:
+    ref: str
+    klass: str
+    title: str
+    status: str
+    caller_email: str
+    org: str
+    origin: str
+    created: str
+    updated: str
+
+    def as_json(self) -> dict:
+        return {"ref": self.ref, "class": self.klass, "title": self.title, "status": self.status,
+                "caller_email": self.caller_email, "org": self.org, "origin": self.origin,
+                "created": self.created, "updated": self.updated}
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    summary: TicketSummary
+    description: str
+    description_text: str
+    contacts: tuple[str, ...]
+    case_log: tuple[dict, ...]
+    attachments: tuple[dict, ...]
+    history: tuple[dict, ...]
+    messages: tuple[str, ...]
+    message_rows: tuple[int, ...]
+    stimuli: tuple[str, ...]
+    parent: str | None
+
+    def as_json(self) -> dict:
+        return {**self.summary.as_json(), "description": self.description, "contacts": list(self.contacts),
+                "case_log": list(self.case_log), "attachments": list(self.attachments),
+                "history": list(self.history), "messages": list(self.messages), "parent": self.parent,
+                "stimuli": list(self.stimuli)}
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    klass: str = ""
+    status: str = ""
+    caller: str = ""
+    org: str = ""
+    inbox: str = ""
+    text: str = ""
+
+
+def _iso(value) -> str | None:
+    return value.isoformat(sep=" ", timespec="seconds") if value else None
+
+
+# ------------------------------------------------------------------------------------------ services
+@dataclass
+class Services:
+    """The store and its settings, opened once; every method is one user action."""
+
+    store_url: str
+    settings: Settings
+    config_path: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def reload(self) -> Settings:
+        self.settings = load_settings(self.store_url)
+        return self.settings
+
+    # -- configuration ----------------------------------------------------------------------------
+    def import_config(self, path: str) -> Settings:
+        save_settings(load_settings_file(path))
+        return self.reload()
+
+    def export_config(self, with_secrets: bool = False) -> dict:
+        settings = self.settings if with_secrets else without_secrets(self.settings)
+        data = settings_to_dict(settings, with_secrets)
+        data["store"]["url"] = "" if not with_secrets and "@" in self.store_url else self.store_url
+        return data
+
+    # -- inboxes ----------------------------------------------------------------------------------
+    def list_inboxes(self) -> list[InboxInfo]:
+        states = {s.inbox_id: s for s in InboxState.select()}
+        counts: dict[int, dict[str, int]] = {}
+        for inbox_id, status, n in (MailMessage.select(MailMessage.inbox, MailMessage.status, fn.COUNT(MailMessage.id))
+                                    .group_by(MailMessage.inbox, MailMessage.status).tuples()):
+            counts.setdefault(inbox_id, {})[status] = n
+        out = []
+        for row in Inbox.select().order_by(Inbox.name):
+            state = states.get(row.id)
+            out.append(InboxInfo(row.name, row.protocol, row.server, row.port, row.mailbox, row.active,
+                                 _iso(state.last_success) if state else None, state.last_error if state else "",
+                                 state.error_streak if state else 0, counts.get(row.id, {})))
+        return out
+
+    def inbox_settings(self, name: str) -> InboxSettings:
+        inbox = self.settings.inbox(name)
+        if inbox is None:
+            raise SettingsError([f"no inbox named {name!r}; see `mailticket inbox list`"])
+        return inbox
+
+    def save_inbox(self, inbox: InboxSettings) -> None:
+        with database_proxy.atomic():
+            save_inbox(inbox)
+        self.reload()
+
+    def delete_inbox(self, name: str) -> None:
+        with database_proxy.atomic():
+            Inbox.delete().where(Inbox.name == name).execute()
+        self.reload()
+
+    def test_inbox(self, name: str):
+        from .engine.sources.probe import test_connection
+
+        return test_connection(source_config(self.inbox_settings(name), self.settings))
+
+    # -- engine -----------------------------------------------------------------------------------
+    def run_once(self, only: list[str] | None = None, sink: EventSink = ignore_events,
+                 stop: threading.Event | None = None, owner: str | None = None) -> PassFinished:
+        self.reload()
+        return run_pass(self.settings, only, owner, sink, stop)
+
+    def trace_lines(self, name: str, limit: int = 5000) -> list[str]:
+        inbox = Inbox.get_or_none(Inbox.name == name)
+        if inbox is None:
+            raise SettingsError([f"no inbox named {name!r}; see `mailticket inbox list`"])
+        rows = (DebugTrace.select(DebugTrace.date, DebugTrace.line).where(DebugTrace.inbox == inbox)
+                .order_by(DebugTrace.id.desc()).limit(limit).tuples())
+        return [f"{_iso(date)} {line}" for date, line in reversed(list(rows))]
+
+    # -- messages ---------------------------------------------------------------------------------
+    def list_messages(self, inbox: str = "", status: str = "", text: str = "", offset: int = 0,
+                      limit: int | None = PAGE) -> list[MessageInfo]:
+        query = (MailMessage.select(MailMessage, Inbox.name, Ticket.ref)
+                 .join(Inbox).switch(MailMessage).join(Ticket, JOIN.LEFT_OUTER))
+        if inbox:
+            query = query.where(Inbox.name == inbox)
+        if status:
+            query = query.where(MailMessage.status == status)
+        if text:
+            like = f"%{text}%"
+            query = query.where(MailMessage.subject ** like | MailMessage.from_addr ** like | MailMessage.error ** like)
+        query = query.order_by(MailMessage.id.desc()).offset(offset)
+        if limit:
+            query = query.limit(limit)
+        return [_message_info(r) for r in query]
+
+    def message_detail(self, message_id: int) -> tuple[MessageInfo, str, bytes | None]:
+        row = (MailMessage.select(MailMessage, Inbox.name, Ticket.ref).join(Inbox).switch(MailMessage)
+               .join(Ticket, JOIN.LEFT_OUTER).where(MailMessage.id == message_id).first())
+        if row is None:
+            raise KeyError(f"no message #{message_id}")
+        raw = row.raw.data if row.raw_id else None
+        return _message_info(row), row.trace, bytes(raw) if raw is not None else None
+
+    def reset_messages(self, ids: list[int]) -> list[ActionResult]:
+        """Back to new, keeping the ticket link so a retry never creates a second ticket."""
+        return self._set_status(ids, "new", ("error", "undesired", "ignored", "processed"))
+
+    def ignore_messages(self, ids: list[int]) -> list[ActionResult]:
+        return self._set_status(ids, "ignored", ("new", "error", "undesired", "processed"))
+
+    def _set_status(self, ids: list[int], status: str, allowed: tuple[str, ...]) -> list[ActionResult]:
+        results = []
+        for message_id in ids:
+            with database_proxy.atomic():
+                row = MailMessage.get_or_none(MailMessage.id == message_id)
+                if row is None:
+                    results.append(ActionResult(message_id, False, "no such message"))
+                    continue
+                if row.status not in allowed:
+                    results.append(ActionResult(message_id, False, f"is {row.status}; nothing to do"))
+                    continue
+                before = row.status
+                row.status, row.error = status, ""
+                row.disposition_pending = ""
+                row.trace += f"\noperator: {before} -> {status}"
+                row.save()
+            results.append(ActionResult(message_id, True, f"{before} -> {status}"))
+        return results
+
+    def delete_messages(self, ids: list[int]) -> list[ActionResult]:
+        """From the server first, then the record; a failed server delete leaves the record and says so."""
+        rows = list(MailMessage.select().where(MailMessage.id.in_(ids)))
+        results = [ActionResult(i, False, "no such message") for i in ids if i not in {r.id for r in rows}]
+        by_inbox: dict[int, list[MailMessage]] = {}
+        for row in rows:
+            by_inbox.setdefault(row.inbox_id, []).append(row)
+        for inbox_id, group in by_inbox.items():
+            inbox = self.inbox_settings(Inbox.get_by_id(inbox_id).name)
+            on_server = [r for r in group if r.on_server]
+            try:
+                if on_server:
+                    with open_source(source_config(inbox, self.settings)) as source:
+                        if source.folder_state().uidvalidity not in (None, on_server[0].uidvalidity):
+                            raise SourceError("protocol", "the folder's UIDVALIDITY changed; run a pass first")
+                        source.delete([r.key for r in on_server])
+            except (SourceError, SettingsError, OSError) as exc:
+                results += [ActionResult(r.id, False, f"server delete failed, record kept: {exc}") for r in group]
+                continue
+            with database_proxy.atomic():
+                MailMessage.delete().where(MailMessage.id.in_([r.id for r in group])).execute()
+            results += [ActionResult(r.id, True, "deleted from the server and the store" if r.on_server
+                                     else "record deleted (already gone from the server)") for r in group]
+        return sorted(results, key=lambda r: ids.index(r.id) if r.id in ids else 0)
+
+    # -- tickets ----------------------------------------------------------------------------------
+    def list_tickets(self, filters: TicketFilter = TicketFilter(), offset: int = 0,
+                     limit: int | None = PAGE) -> list[TicketSummary]:
+        query = (Ticket.select(Ticket, Person.email.alias("caller_email"), Organization.name.alias("org_name"))
+                 .join(Person, JOIN.LEFT_OUTER, on=(Ticket.caller == Person.id))
+                 .switch(Ticket).join(Organization, JOIN.LEFT_OUTER, on=(Ticket.org == Organization.id)))
+        if filters.klass:
+            query = query.where(Ticket.klass == filters.klass)
+        if filters.status:
+            query = query.where(Ticket.status == filters.status)
+        if filters.caller:
+            query = query.where(Person.email ** f"%{filters.caller}%")
+        if filters.org:
+            query = query.where(Organization.name ** f"%{filters.org}%")
+        if filters.inbox:
+            query = query.where(Ticket.inbox.in_(Inbox.select(Inbox.id).where(Inbox.name == filters.inbox)))
+        if filters.text:
+            like = f"%{filters.text}%"
+            query = query.where(Ticket.title ** like | Ticket.ref ** like | Ticket.description ** like)
+        query = query.order_by(Ticket.id.desc()).offset(offset)
+        if limit:
+            query = query.limit(limit)
+        return [_ticket_summary(t) for t in query.objects()]
+
+    def get_ticket(self, ref: str) -> TicketDetail:
+        ticket = _ticket(ref)
+        contacts = tuple(p.email for p in Person.select(Person.email).join(TicketContact)
+                         .where(TicketContact.ticket == ticket).order_by(Person.email))
+        log = tuple({"log": e.log, "author": f"{e.author_name} <{e.author_email}>".strip(), "date": _iso(e.date),
+                     "text": html_to_text(e.html), "message_id": e.message_id}
+                    for e in CaseLogEntry.select().where(CaseLogEntry.ticket == ticket)
+                    .order_by(CaseLogEntry.date.desc(), CaseLogEntry.id.desc()))
+        attachments = tuple({"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
+                             "inline": a.inline} for a in Attachment.select(
+                                 Attachment.id, Attachment.filename, Attachment.content_type, Attachment.size,
+                                 Attachment.inline).where(Attachment.ticket == ticket).order_by(Attachment.id))
+        history = tuple({"date": _iso(c.date), "who": c.who, "fields": json.loads(c.fields), "summary": c.summary}
+                        for c in Change.select().where(Change.ticket == ticket).order_by(Change.id))
+        messages = list(MailMessage.select(MailMessage.id, MailMessage.message_id)
+                        .where(MailMessage.ticket == ticket).order_by(MailMessage.id))
+        summary = list_one(ticket)
+        return TicketDetail(summary, ticket.description, html_to_text(ticket.description), contacts, log,
+                            attachments, history, tuple(m.message_id for m in messages),
+                            tuple(m.id for m in messages), tuple(lifecycle(ticket.klass).stimuli_from(ticket.status)),
+                            ticket.parent.ref if ticket.parent_id else None)
+
+    def attachment_bytes(self, attachment_id: int) -> tuple[str, bytes]:
+        att = Attachment.get_by_id(attachment_id)
+        return att.filename, bytes(att.blob.data)
+
+    def ticket_stimulus(self, ref: str, stimulus: str, who: str = "operator") -> str:
+        with database_proxy.atomic():
+            ticket = _ticket(ref)
+            state = apply_stimulus(ticket, stimulus)
+            record_change(ticket, who, ["status"], f"{stimulus} -> {state}")
+            record_event(ticket, f"stimulus:{stimulus}")
+            if ticket.closed:
+                _release_kept_mail(ticket)
+        return state
+
+    def ticket_log(self, ref: str, text: str, public: bool = True, who: str = "operator") -> None:
+        log = "public_log" if public else "private_log"
+        with database_proxy.atomic():
+            ticket = _ticket(ref)
+            add_log_entry(ticket, log, who, "", text_to_html(text))
+            record_change(ticket, who, [log], f"{log} entry by {who}")
+
+    def delete_ticket(self, ref: str) -> None:
+        with database_proxy.atomic():
+            ticket = _ticket(ref)
+            _release_kept_mail(ticket)
+            ticket.delete_instance()
+
+    # -- replay -----------------------------------------------------------------------------------
+    def replay(self, path: str, inbox_name: str | None = None) -> dict:
+        """What would happen to this mail now, with the inbox's settings; writes nothing."""
+        raw = Path(path).read_bytes()
+        inbox = self.inbox_settings(inbox_name) if inbox_name else (
+            self.settings.inboxes[0] if self.settings.inboxes else InboxSettings(name="(none)", server="-"))
+        parsed = parse_message(raw, self.settings.engine.parse_options())
+        ctx = Context(settings=self.settings, inbox=inbox, inbox_id=None, parsed=parsed, dry_run=True)
+        with database_proxy.atomic() as txn:
+            try:
+                outcome = run_steps(ctx)
+            except AbortProcessing as abort:
+                outcome = abort.outcome
+            txn.rollback()  # belt and braces: a dry run never writes
+        return replay_json(path, parsed, outcome, ctx.trace)
+
+
+def list_one(ticket: Ticket) -> TicketSummary:
+    caller = Person.get_or_none(Person.id == ticket.caller_id) if ticket.caller_id else None
+    org = Organization.get_or_none(Organization.id == ticket.org_id) if ticket.org_id else None
+    return TicketSummary(ticket.ref, ticket.klass, ticket.title, ticket.status, caller.email if caller else "",
+                         org.name if org else "", ticket.origin, _iso(ticket.created) or "", _iso(ticket.updated) or "")
+
+
+def _ticket_summary(t: Ticket) -> TicketSummary:
+    """From a row selected with caller_email and org_name aliases (no lazy foreign-key reads)."""
+    return TicketSummary(t.ref, t.klass, t.title, t.status, t.caller_email or "", t.org_name or "", t.origin,
+                         _iso(t.created) or "", _iso(t.updated) or "")
+
+
+def _message_info(r: MailMessage) -> MessageInfo:
+    return MessageInfo(r.id, r.inbox.name, r.folder, r.uid, r.key, r.message_id, _iso(r.date), r.from_addr,
+                       r.subject, r.size, r.status, r.ticket.ref if r.ticket_id else None, r.error, r.on_server)
+
+
+def _ticket(ref: str) -> Ticket:
+    ticket = Ticket.get_or_none(fn.UPPER(Ticket.ref) == ref.strip().upper())
+    if ticket is None:
+        raise TicketError(f"no ticket {ref!r}; see `mailticket tickets list`")
+    return ticket
+
+
+def _release_kept_mail(ticket: Ticket) -> None:
+    """A closed or deleted ticket lets its kept mail leave the server (done by the next pass)."""
+    kept = Inbox.select(Inbox.id).where(Inbox.email_storage == "keep")
+    MailMessage.update(disposition_pending="delete").where(
+        (MailMessage.ticket == ticket) & (MailMessage.on_server == True)  # noqa: E712
+        & (MailMessage.inbox.in_(kept)) & (MailMessage.status == "processed")).execute()
+
+
+def replay_json(path: str, parsed, outcome, trace: list[str]) -> dict:
+    """The `replay --json` object of DESIGN.md section 6."""
+    def addrs(items) -> list[str]:
+        return [a.email for a in items]
+
+    return {
+        "file": str(path), "subject": parsed.subject, "from": parsed.from_.email if parsed.from_ else None,
+        "to": addrs(parsed.to), "cc": addrs(parsed.cc), "message_id": parsed.message_id,
+        "in_reply_to": parsed.in_reply_to, "references": list(parsed.references), "body_format": parsed.body_format,
+        "body": parsed.body_text, "new_part": parsed.new_part.text,
+        "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size, "inline": a.inline,
+                         "content_id": a.content_id, "action": a.action, "reason": a.reason}
+                        for a in parsed.attachments],
+        "auto_submitted": bool(parsed.auto_submitted), "auto_kind": parsed.auto_kind,
+        "undesired": bool(parsed.undesired or parsed.auto_kind), "undesired_reason": parsed.undesired_reason or parsed.auto_reason,
+        "decision": {"action": outcome.action, "ticket_ref": outcome.ticket.ref if outcome.ticket else None,
+                     "reason": outcome.reason},
+        "trace": trace,
+    }
+
+
+# ------------------------------------------------------------------------------------------ opening
+def open_services(config: str | None = None, db: str | None = None,
+                  warn: Callable[[str], None] = lambda line: None) -> Services:
+    """Find the settings file and the store, bootstrap an empty store from the file, load the settings.
+
+    Raises SettingsError (exit 2) or StoreError (exit 4) with one-line messages.
+    """
+    path = config_search_path(config)
+    file_settings = load_settings_file(path) if path else None
+    url = db or os.environ.get("MAILTICKET_DB") or (file_settings.store.url if file_settings else "") or default_store_url()
+    open_store(url)
+    if file_settings is not None:
+        if store_is_empty():
+            save_settings(file_settings)
+        elif config and _differs(file_settings, load_settings(url)):
+            warn(f"mailticket: {path} differs from the settings in the store, which stay in use; "
+                 f"run `mailticket config import {path}` to apply it")
+    return Services(url, load_settings(url), path)
+
+
+def _differs(file_settings: Settings, stored: Settings) -> bool:
+    a, b = settings_to_dict(without_secrets(file_settings)), settings_to_dict(without_secrets(stored))
+    a.pop("store"), b.pop("store")
+    b["inbox"] = [i for i in b["inbox"] if i["name"] in {x["name"] for x in a["inbox"]}]
+    return a != b

@@ -1,0 +1,511 @@
+"""Settings: the TOML file <-> validated, frozen settings objects.
+
+The schema is the dataclasses below; each field's metadata says its kind (size, regex list, enum...) and
+documents it. Validation collects every problem with its key path instead of stopping at the first.
+Secrets are given by value, by environment variable or by file; `resolve_secret` reads them when needed.
+Never imports textual or rich.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from dataclasses import MISSING, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from .engine.parse.options import (
+    DEFAULT_BODY_PARTS_ORDER,
+    DEFAULT_DELIMITER_PATTERNS,
+    DEFAULT_EXCLUDE_ATTACHMENT_TYPES,
+    DEFAULT_HTML_TAGS_TO_REMOVE,
+    DEFAULT_INTRODUCTORY_PATTERNS,
+    DEFAULT_MULTILINE_DELIMITER_PATTERNS,
+    ParseOptions,
+)
+
+TICKET_CLASSES = ("UserRequest", "Incident", "Change", "Problem")
+_SIZE_RE = re.compile(r"^\s*(\d+)\s*([KMG]?)B?\s*$", re.IGNORECASE)
+_WXH_RE = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*$", re.IGNORECASE)
+_SLASH_PATTERN_RE = re.compile(r"^([/#~!@%|])(.*)\1([imsxuU]*)$", re.DOTALL)
+
+
+def spec(kind: str, doc: str, choices: tuple[str, ...] = (), default: Any = MISSING, factory: Any = MISSING) -> Any:
+    """A dataclass field carrying its validation kind and its documentation."""
+    meta = {"kind": kind, "doc": doc, "choices": choices}
+    if factory is not MISSING:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+class SettingsError(Exception):
+    """Settings could not be read or are invalid; `problems` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(problems[0] if len(problems) == 1 else f"{len(problems)} problems:\n" + "\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    url: str = spec("str", "Database URL: sqlite:///PATH (default, in the XDG data dir) or postgresql://USER@HOST/DB.", default="")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    periodicity: int = spec("int", "Seconds between passes of `mailticket run` and the TUI's background engine.", default=30)
+    debug: bool = spec("bool", "Echo engine traces to stdout (cron logs).", default=False)
+    notify_errors_to: str = spec("email", "Admin address that receives engine-level error reports.", default="")
+    notify_errors_from: str = spec("email", "Sender of those reports (both must be set).", default="")
+    retention_period: int = spec("int", "Hours a processed message's record is kept after it left the server.", default=1)
+    vanished_retention_days: int = spec(
+        "int", "Days the record of a vanished message is kept so a reappearing message is never reprocessed.", default=30
+    )
+    body_parts_order: tuple[str, ...] = spec(
+        "str_list", "MIME types tried in order for the body.", factory=lambda: DEFAULT_BODY_PARTS_ORDER
+    )
+    pop3_auth_option: str = spec("enum", "Default POP3 login method.", ("USER", "APOP"), default="USER")
+    imap_options: tuple[str, ...] = spec(
+        "str_list", "Accepted for parity with the reference; per-inbox `tls` and `verify_certificate` decide.",
+        factory=lambda: ("imap",),
+    )
+    maximum_email_size: str = spec("size", "Bigger messages are not processed (error record). 0 = no limit.", default="10M")
+    big_files_dir: str = spec("str", "Folder where too-big messages are saved as .eml (empty = not saved).", default="")
+    exclude_attachment_types: tuple[str, ...] = spec(
+        "str_list", "MIME types of attachments that are dropped.", factory=lambda: DEFAULT_EXCLUDE_ATTACHMENT_TYPES
+    )
+    images_minimum_size: str = spec("wxh", "Smaller images (signature logos) are dropped, WxH.", default="100x20")
+    images_maximum_size: str = spec("wxh", "Bigger images are scaled down, WxH (empty = never).", default="")
+    recommended_max_allowed_packet: str = spec("size", "Parity only (MySQL warning in the reference).", default="10M")
+    undesired_subject_patterns: tuple[str, ...] = spec(
+        "regex_list", "Subjects matching any of these are undesired.", factory=tuple
+    )
+    undesired_purge_delay: int = spec("int", "Days undesired mail stays on the server (0 = delete at once).", default=7)
+    use_message_id_as_uid: bool = spec("bool", "Identify IMAP messages by Message-ID instead of UID (Gmail).", default=False)
+    introductory_patterns: tuple[str, ...] = spec(
+        "regex_list", "Lines just above a quote delimiter that are removed too.",
+        factory=lambda: DEFAULT_INTRODUCTORY_PATTERNS,
+    )
+    multiline_delimiter_patterns: tuple[str, ...] = spec(
+        "regex_list", "Whole-body patterns; the earliest match cuts the reply.",
+        factory=lambda: DEFAULT_MULTILINE_DELIMITER_PATTERNS,
+    )
+    delimiter_patterns: dict[str, bool] = spec(
+        "delimiters", "Line pattern -> true (stop here) or false (drop this line).",
+        factory=lambda: dict(DEFAULT_DELIMITER_PATTERNS),
+    )
+    html_tags_to_remove: dict[str, tuple[str, ...]] = spec(
+        "tags", "HTML tag -> class tokens removed from replies (empty list = every such tag).",
+        factory=lambda: dict(DEFAULT_HTML_TAGS_TO_REMOVE),
+    )
+    eml_attachment_mime_type: str = spec(
+        "str", "Content type of the original message attached to error forwards.", default="application/octet-stream"
+    )
+    aggregate_replies: bool = spec("bool", "Thread replies by stored Message-IDs (In-Reply-To/References).", default=True)
+    strip_signature: bool = spec("bool", "Remove the sender's signature from the new part of replies.", default=False)
+    inline_image_max_width: int = spec("int", "Parity only (unused by the reference too).", default=500)
+    lease_seconds: int = spec("int", "How long an inbox claim lasts without renewal (crashed runner recovery).", default=300)
+    trace_max_bytes: str = spec("size", "Size of each inbox's rolling debug trace.", default="500K")
+
+    def parse_options(self) -> ParseOptions:
+        return ParseOptions(
+            body_parts_order=tuple(self.body_parts_order),
+            introductory_patterns=tuple(self.introductory_patterns),
+            multiline_delimiter_patterns=tuple(self.multiline_delimiter_patterns),
+            delimiter_patterns=dict(self.delimiter_patterns),
+            html_tags_to_remove={k: tuple(v) for k, v in self.html_tags_to_remove.items()},
+            undesired_subject_patterns=tuple(self.undesired_subject_patterns),
+            exclude_attachment_types=tuple(self.exclude_attachment_types),
+            strip_signature=self.strip_signature,
+        )
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    server: str = spec("str", "SMTP server for outgoing mail (empty = nothing is sent).", default="")
+    port: int = spec("int", "SMTP port (587 for STARTTLS, 465 for implicit TLS).", default=587)
+    tls: str = spec("enum", "Transport security.", ("ssl", "starttls", "none"), default="starttls")
+    verify_certificate: bool = spec("bool", "Verify the server certificate.", default=True)
+    login: str = spec("str", "SMTP login (empty = no authentication).", default="")
+    password: str = spec("secret", "SMTP password by value.", default="")
+    password_env: str = spec("str", "Environment variable holding the SMTP password.", default="")
+    password_file: str = spec("str", "File holding the SMTP password.", default="")
+    sender: str = spec("email", "Default From address of outgoing mail.", default="")
+
+
+@dataclass(frozen=True)
+class InboxSettings:
+    name: str = spec("str", "Unique name of the inbox (used by --inbox and `config import`).", default="")
+    protocol: str = spec("enum", "Mail protocol.", ("imap", "pop3", "maildir"), default="imap")
+    server: str = spec("str", "Host name or IP; for maildir, the Maildir folder path.", default="")
+    port: int = spec("int", "Port; 0 = the protocol's default for the TLS mode (993/143, 995/110).", default=0)
+    tls: str = spec("enum", "ssl = implicit TLS, starttls, or none (plain text).", ("ssl", "starttls", "none"), default="ssl")
+    verify_certificate: bool = spec("bool", "Verify the server certificate (turning it off is shown as a warning).", default=True)
+    login: str = spec("str", "Login; also the inbox's own address.", default="")
+    password: str = spec("secret", "Password by value (prefer password_env or password_file).", default="")
+    password_env: str = spec("str", "Environment variable holding the password.", default="")
+    password_file: str = spec("str", "File holding the password (first line).", default="")
+    pop3_auth: str = spec("enum", "POP3 login method.", ("USER", "APOP"), default="USER")
+    mailbox: str = spec("str", "IMAP folder or Maildir subfolder; empty = INBOX.", default="INBOX")
+    active: bool = spec("bool", "Only active inboxes are polled.", default=True)
+    trace: bool = spec("bool", "Keep a rolling debug trace for this inbox.", default=False)
+    behavior: str = spec(
+        "enum", "both: update a related ticket or create one; create_only; update_only.",
+        ("both", "create_only", "update_only"), default="both",
+    )
+    email_storage: str = spec("enum", "After success: keep on the server, delete, or move.", ("keep", "delete", "move"), default="keep")
+    target_folder: str = spec("str", "Folder for email_storage = move.", default="")
+    target_class: str = spec("enum", "Ticket class created.", TICKET_CLASSES, default="UserRequest")
+    ticket_default_values: dict[str, str] = spec(
+        "kv", "Values of new tickets: a table, or 'field:value' lines in one string.", factory=dict
+    )
+    ticket_default_title: str = spec("str", "Title when the subject is empty (default 'No subject').", default="")
+    title_pattern: str = spec("regex", "Regex finding a ticket ref in the subject; groups are tried as refs.", default="")
+    stimuli: dict[str, str] = spec("kv", "state -> stimulus applied after an update by mail.", factory=dict)
+    unknown_caller_behavior: str = spec(
+        "enum", "Unknown sender: create a person or reject the mail.", ("create_contact", "reject_email"),
+        default="reject_email",
+    )
+    unknown_caller_rejection_reply: str = spec("str", "Reply sent to rejected unknown senders (empty = none).", default="")
+    caller_default_values: dict[str, str] = spec("kv", "Values of persons created for unknown senders.", factory=dict)
+    error_behavior: str = spec(
+        "enum", "A message that failed: keep it marked as error, or delete it.", ("mark_as_error", "delete"),
+        default="mark_as_error",
+    )
+    notify_errors_to: str = spec("email", "Forward failed mails to this address.", default="")
+    notify_errors_from: str = spec("email", "Sender of those forwards.", default="")
+    import_additional_contacts: str = spec(
+        "enum", "Link To/Cc people who exist as ticket contacts.",
+        ("never", "only_on_creation", "only_on_update", "always"), default="never",
+    )
+    aliases: tuple[str, ...] = spec("str_list", "Other addresses of this mailbox (never made contacts).", factory=tuple)
+    closed_ticket_behavior: str = spec(
+        "enum", "A reply to a resolved/closed ticket: reopen it, open a new linked ticket, or reject.",
+        ("reopen", "new_linked", "reject"), default="new_linked",
+    )
+    reopen_stimulus: str = spec("str", "Stimulus used when closed_ticket_behavior = reopen.", default="ev_reopen")
+    other_sender_behavior: str = spec(
+        "enum", "A reply from someone neither caller nor contact: accept, accept as private log, or reject.",
+        ("accept", "private", "reject"), default="accept",
+    )
+    ambiguous_caller_behavior: str = spec(
+        "enum", "Several persons share the sender's address: take the first active one, or error.",
+        ("first_active", "error"), default="first_active",
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    store: StoreSettings = field(default_factory=StoreSettings)
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    ticket_log: dict[str, str] = field(default_factory=lambda: {"UserRequest": "public_log", "Incident": "public_log"})
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    org_domains: dict[str, str] = field(default_factory=dict)
+    inboxes: tuple[InboxSettings, ...] = ()
+
+    def inbox(self, name: str) -> InboxSettings | None:
+        return next((i for i in self.inboxes if i.name == name), None)
+
+
+SECTIONS: dict[str, type] = {"store": StoreSettings, "engine": EngineSettings, "smtp": SmtpSettings}
+
+
+# ---------------------------------------------------------------- value parsers (also used by the engine)
+
+
+def parse_size(text: str | int) -> int:
+    """'10M' -> bytes (K/M/G are powers of 1024, like the reference); raises ValueError on '10Q'."""
+    if isinstance(text, int):
+        return text
+    match = _SIZE_RE.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a size; write a number with an optional K, M or G suffix, e.g. '10M'")
+    return int(match.group(1)) * 1024 ** " KMG".index((match.group(2) or " ").upper())
+
+
+def parse_wxh(text: str) -> tuple[int, int] | None:
+    """'100x20' -> (100, 20); '' -> None; raises ValueError otherwise."""
+    if not text.strip():
+        return None
+    match = _WXH_RE.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a size in pixels; write WIDTHxHEIGHT, e.g. '100x20'")
+    return int(match.group(1)), int(match.group(2))
+
+
+def compile_pattern(pattern: str) -> regex.Pattern:
+    """A Python regex, or the reference's /.../flags form; run it with a `timeout=` (the regex module)."""
+    flags = 0
+    match = _SLASH_PATTERN_RE.match(pattern)
+    if match:
+        pattern = match.group(2)
+        for letter in match.group(3):
+            flags |= {"i": regex.I, "m": regex.M, "s": regex.S, "x": regex.X, "u": 0, "U": 0}[letter]
+    return regex.compile(pattern, flags | regex.V0)
+
+
+def parse_kv_lines(text: str) -> dict[str, str]:
+    """The reference's 'field:value' lines (blank lines and lines without ':' are reported by the validator)."""
+    result: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.strip():
+            key, _, value = line.partition(":")
+            result[key.strip()] = value.strip()
+    return result
+
+
+def resolve_secret(value: str, env: str, file: str, where: str) -> str:
+    """The password by value, from an environment variable, or from a file's first line."""
+    if env:
+        if env not in os.environ:
+            raise SettingsError([f"{where}.password_env: environment variable {env} is not set; export it or use password_file"])
+        return os.environ[env]
+    if file:
+        try:
+            return Path(file).read_text(encoding="utf-8").splitlines()[0] if Path(file).stat().st_size else ""
+        except OSError as exc:
+            raise SettingsError([f"{where}.password_file: cannot read {file} ({exc.strerror})"]) from exc
+    return value
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _did_you_mean(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_value(kind: str, choices: tuple[str, ...], value: Any, path: str, problems: list[str]) -> Any:
+    """Validate one value of a given kind; return it normalised (tuples, dicts) or None after a problem."""
+
+    def wrong(expected: str) -> None:
+        problems.append(f"{path}: expected {expected}, got {type(value).__name__} {value!r}")
+
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            return wrong("an integer")
+        if value < 0:
+            return problems.append(f"{path}: must not be negative, got {value}")
+        return value
+    if kind == "bool":
+        return value if isinstance(value, bool) else wrong("true or false")
+    if kind in ("str", "secret", "email"):
+        if not isinstance(value, str):
+            return wrong("a string")
+        if kind == "email" and value and not re.match(r"^[^@\s]+@[^@\s]+$", value):
+            return problems.append(f"{path}: {value!r} is not an email address")
+        return value
+    if kind == "enum":
+        if not isinstance(value, str):
+            return wrong("a string")
+        if value not in choices:
+            hint = _did_you_mean(value, list(choices))
+            return problems.append(f"{path}: unknown value {value!r}{hint}; choose one of {', '.join(choices)}")
+        return value
+    if kind == "size":
+        try:
+            parse_size(value if isinstance(value, (str, int)) and not isinstance(value, bool) else "?")
+        except ValueError as exc:
+            return problems.append(f"{path}: {exc}")
+        return str(value)
+    if kind == "wxh":
+        if not isinstance(value, str):
+            return wrong("a string like '100x20'")
+        try:
+            parse_wxh(value)
+        except ValueError as exc:
+            return problems.append(f"{path}: {exc}")
+        return value
+    if kind == "regex":
+        if not isinstance(value, str):
+            return wrong("a string")
+        return value if _valid_regex(value, path, problems) else None
+    if kind in ("str_list", "regex_list"):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return wrong("a list of strings")
+        if kind == "regex_list" and not all([_valid_regex(v, f"{path}[{i}]", problems) for i, v in enumerate(value)]):
+            return None
+        return tuple(value)
+    if kind == "kv":
+        if isinstance(value, str):
+            bad = [line for line in value.splitlines() if line.strip() and ":" not in line]
+            if bad:
+                return problems.append(f"{path}: line {bad[0]!r} is not 'field:value'")
+            return parse_kv_lines(value)
+        if not isinstance(value, dict) or not all(isinstance(v, (str, int)) for v in value.values()):
+            return wrong("a table of strings or 'field:value' lines")
+        return {str(k): str(v) for k, v in value.items()}
+    if kind == "delimiters":
+        if not isinstance(value, dict) or not all(isinstance(v, bool) for v in value.values()):
+            return wrong("a table of pattern = true|false")
+        if not all([_valid_regex(k, f"{path}.{k!r}", problems) for k in value]):
+            return None
+        return dict(value)
+    if kind == "tags":
+        if not isinstance(value, dict) or not all(
+            isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()
+        ):
+            return wrong("a table of tag = [class, ...]")
+        return {k: tuple(v) for k, v in value.items()}
+    raise AssertionError(f"unknown kind {kind}")
+
+
+def _valid_regex(pattern: str, path: str, problems: list[str]) -> bool:
+    try:
+        compile_pattern(pattern)
+    except (regex.error, KeyError) as exc:
+        problems.append(f"{path}: invalid regular expression {pattern!r} ({exc})")
+        return False
+    return True
+
+
+def _build(cls: type, data: Any, path: str, problems: list[str]) -> Any:
+    """One dataclass from one TOML table; unknown keys and bad values become problems."""
+    if not isinstance(data, dict):
+        problems.append(f"{path}: expected a table, got {type(data).__name__}")
+        return cls()
+    known = {f.name: f for f in fields(cls)}
+    values = {}
+    for key, value in data.items():
+        if key not in known:
+            problems.append(f"{path}.{key}: unknown key{_did_you_mean(key, list(known))}")
+            continue
+        meta = known[key].metadata
+        checked = _check_value(meta["kind"], meta["choices"], value, f"{path}.{key}", problems)
+        if checked is not None:
+            values[key] = checked
+    return cls(**values)
+
+
+def _check_inbox(inbox: InboxSettings, path: str, problems: list[str]) -> None:
+    """Rules across fields of one inbox."""
+    if not inbox.name:
+        problems.append(f"{path}.name: missing; every inbox needs a unique name")
+    if not inbox.server:
+        problems.append(f"{path}.server: missing; give the host name (or the Maildir path for protocol = \"maildir\")")
+    if inbox.protocol != "maildir" and not inbox.login:
+        problems.append(f"{path}.login: missing; the {inbox.protocol} login is required")
+    if inbox.email_storage == "move" and not inbox.target_folder:
+        problems.append(f"{path}.target_folder: required when email_storage = \"move\"")
+    if inbox.email_storage == "move" and inbox.protocol == "pop3":
+        problems.append(f"{path}.email_storage: POP3 has no folders; use keep or delete")
+    if sum(bool(x) for x in (inbox.password, inbox.password_env, inbox.password_file)) > 1:
+        problems.append(f"{path}: give only one of password, password_env, password_file")
+    if inbox.port > 65535:
+        problems.append(f"{path}.port: {inbox.port} is not a TCP port")
+
+
+def settings_from_dict(data: dict, source: str = "settings") -> Settings:
+    """Validate a parsed TOML document; raises SettingsError listing every problem with its key path."""
+    problems: list[str] = []
+    known = ["store", "engine", "ticket_log", "smtp", "org_domains", "inbox"]
+    parts: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            problems.append(f"{key}: unknown section{_did_you_mean(key, known)}")
+        elif key in SECTIONS:
+            parts[key] = _build(SECTIONS[key], value, key, problems)
+        elif key in ("ticket_log", "org_domains"):
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                problems.append(f"{key}: expected a table of strings")
+            else:
+                parts[key] = dict(value)
+    ticket_log = parts.get("ticket_log", {})
+    for klass, log in ticket_log.items():
+        if klass not in TICKET_CLASSES:
+            problems.append(f"ticket_log.{klass}: unknown class{_did_you_mean(klass, list(TICKET_CLASSES))}")
+        if log not in ("public_log", "private_log"):
+            problems.append(f"ticket_log.{klass}: unknown log {log!r}; use public_log or private_log")
+    if "ticket_log" in parts:
+        parts["ticket_log"] = {**Settings().ticket_log, **ticket_log}
+    raw_inboxes = data.get("inbox", [])
+    if not isinstance(raw_inboxes, list):
+        problems.append("inbox: expected an array of tables ([[inbox]])")
+        raw_inboxes = []
+    inboxes = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_inboxes):
+        path = f"inbox[{index}]" + (f" ({raw.get('name')})" if isinstance(raw, dict) and raw.get("name") else "")
+        inbox = _build(InboxSettings, raw, path, problems)
+        _check_inbox(inbox, path, problems)
+        if inbox.name in seen:
+            problems.append(f"{path}.name: duplicate inbox name {inbox.name!r}")
+        seen.add(inbox.name)
+        inboxes.append(inbox)
+    if problems:
+        raise SettingsError([f"{source}: {p}" for p in problems])
+    return Settings(inboxes=tuple(inboxes), **parts)
+
+
+def load_settings_file(path: str | Path) -> Settings:
+    """Read and validate a TOML file; every failure is a SettingsError with file (and line) in each line."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise SettingsError([f"{path}: no such file; give an existing file with --config or $MAILTICKET_CONFIG"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError([f"{path}: cannot read it ({getattr(exc, 'strerror', None) or exc})"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError([f"{path}: TOML syntax error: {exc}"]) from None
+    return settings_from_dict(data, str(path))
+
+
+# ---------------------------------------------------------------- export
+
+
+def plain_value(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [plain_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain_value(v) for k, v in value.items()}
+    return value
+
+
+def _table(obj: Any, with_secrets: bool) -> dict:
+    out = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if f.metadata["kind"] == "secret" and not with_secrets:
+            continue
+        out[f.name] = plain_value(value)
+    return out
+
+
+def settings_to_dict(settings: Settings, with_secrets: bool = False) -> dict:
+    """The TOML document for these settings; passwords by value only when asked."""
+    return {
+        "store": _table(settings.store, with_secrets),
+        "engine": _table(settings.engine, with_secrets),
+        "ticket_log": dict(settings.ticket_log),
+        "smtp": _table(settings.smtp, with_secrets),
+        "org_domains": dict(settings.org_domains),
+        "inbox": [_table(i, with_secrets) for i in settings.inboxes],
+    }
+
+
+def without_secrets(settings: Settings) -> Settings:
+    """The same settings with passwords by value blanked (what an export without --with-secrets carries)."""
+    return replace(
+        settings,
+        smtp=replace(settings.smtp, password=""),
+        inboxes=tuple(replace(i, password="") for i in settings.inboxes),
+    )
+
+
+def config_search_path(explicit: str | None) -> Path | None:
+    """--config, $MAILTICKET_CONFIG, ./mailticket.toml, then the XDG config dir; None when nothing exists."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("MAILTICKET_CONFIG"):
+        return Path(os.environ["MAILTICKET_CONFIG"])
+    candidates = [Path("mailticket.toml")]
+    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    candidates.append(Path(xdg) / "mailticket" / "mailticket.toml")
+    return next((c for c in candidates if c.is_file()), None)

@@ -1,0 +1,301 @@
+"""Peewee models of the store: the mail side (inboxes, messages, leases, traces, outbox) and the ticket side.
+
+All models bind to `database_proxy`; `store.db.open_store()` initialises it (SQLite or PostgreSQL).
+Binary content (raw .eml, attachments) lives in the content-addressed `Blob` table, keyed by sha256:
+it commits in the same transaction as the ticket work (no orphan files after a crash), deduplicates
+identical attachments, and works unchanged when several machines share one PostgreSQL store.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from peewee import (
+    BigIntegerField,
+    BlobField,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database_proxy = DatabaseProxy()
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC timestamps everywhere in the store (SQLite has no time zones)."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField()
+    applied = DateTimeField(default=utcnow)
+
+
+class SettingsEntry(BaseModel):
+    """Global settings sections ([engine], [ticket_log], [smtp], [org_domains]) as JSON, owned by the store."""
+
+    section = CharField(unique=True)
+    data = TextField()
+
+
+class Inbox(BaseModel):
+    """One polled mailbox folder with every field of the reference's inbox form and our behaviour fields."""
+
+    name = CharField(unique=True)
+    protocol = CharField(default="imap")
+    server = CharField()
+    port = IntegerField(default=0)
+    tls = CharField(default="ssl")
+    verify_certificate = BooleanField(default=True)
+    login = CharField(default="")
+    password = CharField(default="")  # by value (store file is 0600); empty when by reference
+    password_env = CharField(default="")
+    password_file = CharField(default="")
+    mailbox = CharField(default="INBOX")
+    active = BooleanField(default=True)
+    trace = BooleanField(default=False)
+    pop3_auth = CharField(default="USER")
+    behavior = CharField(default="both")
+    email_storage = CharField(default="keep")
+    target_folder = CharField(default="")
+    target_class = CharField(default="UserRequest")
+    ticket_default_values = TextField(default="{}")  # JSON object field -> value
+    ticket_default_title = CharField(default="")
+    title_pattern = CharField(default="")
+    stimuli = TextField(default="{}")  # JSON object state -> stimulus
+    unknown_caller_behavior = CharField(default="reject_email")
+    unknown_caller_rejection_reply = TextField(default="")
+    caller_default_values = TextField(default="{}")
+    error_behavior = CharField(default="mark_as_error")
+    notify_errors_to = CharField(default="")
+    notify_errors_from = CharField(default="")
+    import_additional_contacts = CharField(default="never")
+    aliases = TextField(default="[]")  # JSON list
+    closed_ticket_behavior = CharField(default="new_linked")
+    reopen_stimulus = CharField(default="ev_reopen")
+    other_sender_behavior = CharField(default="accept")
+    ambiguous_caller_behavior = CharField(default="first_active")
+    created = DateTimeField(default=utcnow)
+    updated = DateTimeField(default=utcnow)
+
+
+class InboxState(BaseModel):
+    """Sync position and health of one inbox folder: what makes a poll with nothing new O(1)."""
+
+    inbox = ForeignKeyField(Inbox, on_delete="CASCADE", backref="states")
+    folder = CharField()
+    uidvalidity = BigIntegerField(null=True)
+    highest_uid = BigIntegerField(default=0)
+    last_success = DateTimeField(null=True)
+    last_attempt = DateTimeField(null=True)
+    last_error = TextField(default="")
+    error_streak = IntegerField(default=0)
+    last_counters = TextField(default="{}")
+
+    class Meta:
+        indexes = ((("inbox", "folder"), True),)
+
+
+class InboxLease(BaseModel):
+    """Who processes an inbox right now; a runner claims it atomically and renews it while working."""
+
+    inbox = ForeignKeyField(Inbox, on_delete="CASCADE", unique=True)
+    owner = CharField()
+    expires = DateTimeField()
+
+
+class Blob(BaseModel):
+    """Content-addressed bytes (raw messages, attachments, overflowing descriptions)."""
+
+    sha256 = CharField(primary_key=True, max_length=64)
+    size = BigIntegerField()
+    data = BlobField()
+
+
+class Organization(BaseModel):
+    name = CharField(unique=True)
+    domains = TextField(default="[]")  # JSON list of mail domains mapped to this org
+
+
+class Person(BaseModel):
+    email = CharField(index=True)  # stored lower-case
+    first_name = CharField(default="")
+    name = CharField(default="")
+    org = ForeignKeyField(Organization, null=True, on_delete="SET NULL")
+    phone = CharField(default="")
+    active = BooleanField(default=True)
+    created = DateTimeField(default=utcnow)
+
+
+class Service(BaseModel):
+    name = CharField(unique=True)
+
+
+class Ticket(BaseModel):
+    klass = CharField(column_name="class", index=True)
+    ref = CharField(unique=True)
+    title = CharField(max_length=255)
+    description = TextField(default="")
+    caller = ForeignKeyField(Person, null=True, on_delete="SET NULL")
+    org = ForeignKeyField(Organization, null=True, on_delete="SET NULL")
+    origin = CharField(default="mail")
+    status = CharField(default="new", index=True)
+    priority = IntegerField(default=4)
+    urgency = IntegerField(default=4)
+    impact = IntegerField(default=3)
+    service = ForeignKeyField(Service, null=True, on_delete="SET NULL")
+    inbox = ForeignKeyField(Inbox, null=True, on_delete="SET NULL")
+    parent = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="children")
+    created = DateTimeField(default=utcnow, index=True)
+    updated = DateTimeField(default=utcnow)
+    closed = DateTimeField(null=True)
+
+
+class MailMessage(BaseModel):
+    """One row per message seen on a server: its identity, state, decision trace and the ticket it fed."""
+
+    inbox = ForeignKeyField(Inbox, on_delete="CASCADE", backref="messages")
+    folder = CharField(default="INBOX")
+    uidvalidity = BigIntegerField(null=True)
+    uid = BigIntegerField(null=True)
+    key = CharField()  # IMAP UID, POP3 UIDL, Maildir name, or Message-ID when use_message_id_as_uid
+    message_id = CharField(default="", index=True)
+    sha256 = CharField(default="", index=True)
+    size = BigIntegerField(default=0)
+    date = DateTimeField(null=True, index=True)
+    from_addr = CharField(default="")
+    subject = TextField(default="")
+    status = CharField(default="new", index=True)  # new processed error undesired ignored
+    ticket = ForeignKeyField(Ticket, null=True, on_delete="SET NULL", backref="messages")
+    error = TextField(default="")
+    trace = TextField(default="")
+    raw = ForeignKeyField(Blob, null=True, on_delete="SET NULL", column_name="raw_sha256")
+    first_seen = DateTimeField(default=utcnow)
+    last_seen = DateTimeField(default=utcnow)
+    processed_at = DateTimeField(null=True)
+    disposition_pending = CharField(default="")  # "" | delete | move
+    on_server = BooleanField(default=True)
+    vanished_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("inbox", "folder", "uidvalidity", "key"), True),)
+
+
+class MessageRef(BaseModel):
+    """Message-ID -> ticket, for threading; survives the mail leaving the server."""
+
+    message_id = CharField(index=True)
+    ticket = ForeignKeyField(Ticket, on_delete="CASCADE", backref="message_refs")
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("message_id", "ticket"), True),)
+
+
+class CaseLogEntry(BaseModel):
+    ticket = ForeignKeyField(Ticket, on_delete="CASCADE", backref="case_log")
+    log = CharField(default="public_log")  # public_log | private_log
+    author_name = CharField(default="")
+    author_email = CharField(default="")
+    date = DateTimeField(default=utcnow)
+    html = TextField(default="")
+    message_id = CharField(default="")
+
+
+class TicketContact(BaseModel):
+    ticket = ForeignKeyField(Ticket, on_delete="CASCADE", backref="contacts")
+    person = ForeignKeyField(Person, on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("ticket", "person"), True),)
+
+
+class Attachment(BaseModel):
+    ticket = ForeignKeyField(Ticket, on_delete="CASCADE", backref="attachments")
+    filename = CharField()
+    content_type = CharField(default="application/octet-stream")
+    size = BigIntegerField(default=0)
+    blob = ForeignKeyField(Blob, on_delete="RESTRICT", column_name="sha256")
+    inline = BooleanField(default=False)
+    content_id = CharField(default="")
+    message = ForeignKeyField(MailMessage, null=True, on_delete="SET NULL")
+    created = DateTimeField(default=utcnow)
+
+
+class Change(BaseModel):
+    """Audit: one row per processed message or operator action (who, when, which fields)."""
+
+    ticket = ForeignKeyField(Ticket, on_delete="CASCADE", backref="changes")
+    who = CharField(default="")
+    date = DateTimeField(default=utcnow)
+    fields = TextField(default="[]")  # JSON list of changed fields / log entries
+    summary = TextField(default="")
+    message = ForeignKeyField(MailMessage, null=True, on_delete="SET NULL")
+
+
+class TicketEvent(BaseModel):
+    """created-by-mail / updated-by-mail / ... for the notification work to consume."""
+
+    ticket = ForeignKeyField(Ticket, on_delete="CASCADE", backref="events")
+    kind = CharField()
+    date = DateTimeField(default=utcnow)
+    message = ForeignKeyField(MailMessage, null=True, on_delete="SET NULL")
+    consumed = BooleanField(default=False)
+
+
+class DebugTrace(BaseModel):
+    """Rolling per-inbox trace lines, bounded in bytes (the reference keeps 500 KB)."""
+
+    inbox = ForeignKeyField(Inbox, on_delete="CASCADE", backref="trace_lines")
+    date = DateTimeField(default=utcnow, index=True)
+    line = TextField()
+
+
+class Outbox(BaseModel):
+    """Mail to send (error forwards, rejection replies, notifications), committed with the work that caused it."""
+
+    kind = CharField()
+    to_addr = TextField()
+    from_addr = CharField(default="")
+    subject = TextField(default="")
+    body = TextField(default="")
+    message_id = CharField(default="")
+    ticket = ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
+    mail = ForeignKeyField(MailMessage, null=True, on_delete="SET NULL")
+    created = DateTimeField(default=utcnow)
+    sent = DateTimeField(null=True)
+    attempts = IntegerField(default=0)
+    last_error = TextField(default="")
+
+
+ALL_MODELS: list[type[BaseModel]] = [
+    SchemaVersion,
+    SettingsEntry,
+    Inbox,
+    InboxState,
+    InboxLease,
+    Blob,
+    Organization,
+    Person,
+    Service,
+    Ticket,
+    MailMessage,
+    MessageRef,
+    CaseLogEntry,
+    TicketContact,
+    Attachment,
+    Change,
+    TicketEvent,
+    DebugTrace,
+    Outbox,
+]

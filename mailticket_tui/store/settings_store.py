@@ -1,0 +1,90 @@
+"""Settings in the store: the store owns settings at run time; the TOML file only bootstraps or imports.
+
+`save_settings` upserts inboxes by name (idempotent); `load_settings` rebuilds the frozen Settings.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+
+from ..settings import EngineSettings, InboxSettings, Settings, SmtpSettings, StoreSettings, plain_value, settings_from_dict
+from .models import Inbox, SettingsEntry, database_proxy, utcnow
+
+_JSON_KINDS = ("kv", "str_list")
+
+
+def store_is_empty() -> bool:
+    return not Inbox.select().exists() and not SettingsEntry.select().exists()
+
+
+def _inbox_row_values(inbox: InboxSettings) -> dict:
+    values = {}
+    for f in fields(InboxSettings):
+        value = getattr(inbox, f.name)
+        values[f.name] = json.dumps(plain_value(value)) if f.metadata["kind"] in _JSON_KINDS else value
+    return values
+
+
+def inbox_settings_from_row(row: Inbox) -> InboxSettings:
+    values = {}
+    for f in fields(InboxSettings):
+        value = getattr(row, f.name)
+        if f.metadata["kind"] == "kv":
+            value = dict(json.loads(value or "{}"))
+        elif f.metadata["kind"] == "str_list":
+            value = tuple(json.loads(value or "[]"))
+        values[f.name] = value
+    return InboxSettings(**values)
+
+
+def save_inbox(inbox: InboxSettings, keep_password: bool = True) -> Inbox:
+    """Insert or update one inbox by name; an empty password keeps the stored one when `keep_password`."""
+    values = _inbox_row_values(inbox)
+    row = Inbox.get_or_none(Inbox.name == inbox.name)
+    if row is None:
+        return Inbox.create(**values)
+    if keep_password and not inbox.password and not inbox.password_env and not inbox.password_file:
+        values.pop("password")
+    values["updated"] = utcnow()
+    Inbox.update(**values).where(Inbox.id == row.id).execute()
+    return Inbox.get_by_id(row.id)
+
+
+def save_settings(settings: Settings) -> None:
+    """Upsert global sections and every inbox of `settings` (inboxes not named are left alone)."""
+    with database_proxy.atomic():
+        for section, obj in (("engine", settings.engine), ("smtp", settings.smtp)):
+            data = {f.name: plain_value(getattr(obj, f.name)) for f in fields(obj)}
+            if section == "smtp" and not obj.password:
+                old = SettingsEntry.get_or_none(SettingsEntry.section == "smtp")
+                if old and not obj.password_env and not obj.password_file:
+                    data["password"] = json.loads(old.data).get("password", "")
+            _put(section, data)
+        _put("ticket_log", dict(settings.ticket_log))
+        _put("org_domains", dict(settings.org_domains))
+        for inbox in settings.inboxes:
+            save_inbox(inbox)
+
+
+def _put(section: str, data: dict) -> None:
+    text = json.dumps(data, sort_keys=True)
+    SettingsEntry.insert(section=section, data=text).on_conflict(
+        conflict_target=[SettingsEntry.section], update={SettingsEntry.data: text}
+    ).execute()
+
+
+def load_settings(store_url: str = "") -> Settings:
+    """The settings the store holds (defaults for sections never saved)."""
+    doc: dict = {}
+    for entry in SettingsEntry.select():
+        doc[entry.section] = json.loads(entry.data)
+    base = settings_from_dict({k: v for k, v in doc.items() if k in ("engine", "smtp", "ticket_log", "org_domains")}, "store")
+    inboxes = tuple(inbox_settings_from_row(r) for r in Inbox.select().order_by(Inbox.name))
+    return Settings(
+        store=StoreSettings(url=store_url),
+        engine=base.engine if "engine" in doc else EngineSettings(),
+        ticket_log=base.ticket_log,
+        smtp=base.smtp if "smtp" in doc else SmtpSettings(),
+        org_domains=base.org_domains,
+        inboxes=inboxes,
+    )
