@@ -388,7 +388,7 @@ class Services:
             except AbortProcessing as abort:
                 outcome = abort.outcome
             txn.rollback()  # belt and braces: a dry run never writes
-        return replay_json(path, parsed, outcome, ctx.trace)
+        return replay_json(path, parsed, outcome, ctx)
 
 
 def list_one(ticket: Ticket) -> TicketSummary:
@@ -424,8 +424,8 @@ def _release_kept_mail(ticket: Ticket) -> None:
         & (MailMessage.inbox.in_(kept)) & (MailMessage.status == "processed")).execute()
 
 
-def replay_json(path: str, parsed, outcome, trace: list[str]) -> dict:
-    """The `replay --json` object of DESIGN.md section 6."""
+def replay_json(path: str, parsed, outcome, ctx: Context) -> dict:
+    """The `replay --json` object of DESIGN.md section 6 (attachment actions as the steps decided them)."""
     def addrs(items) -> list[str]:
         return [a.email for a in items]
 
@@ -435,13 +435,13 @@ def replay_json(path: str, parsed, outcome, trace: list[str]) -> dict:
         "in_reply_to": parsed.in_reply_to, "references": list(parsed.references), "body_format": parsed.body_format,
         "body": parsed.body_text, "new_part": parsed.new_part.text,
         "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size, "inline": a.inline,
-                         "content_id": a.content_id, "action": a.action, "reason": a.reason}
-                        for a in parsed.attachments],
+                         "content_id": a.content_id or None, "action": a.action, "reason": a.reason}
+                        for a in (ctx.attachments or parsed.attachments)],
         "auto_submitted": bool(parsed.auto_submitted), "auto_kind": parsed.auto_kind,
         "undesired": bool(parsed.undesired or parsed.auto_kind), "undesired_reason": parsed.undesired_reason or parsed.auto_reason,
         "decision": {"action": outcome.action, "ticket_ref": outcome.ticket.ref if outcome.ticket else None,
                      "reason": outcome.reason},
-        "trace": trace,
+        "trace": ctx.trace,
     }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import pwd
 import re
+import secrets
 import select
 import shutil
 import signal
@@ -90,6 +91,8 @@ class DovecotServer:
     _user_counter: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _process: subprocess.Popen | None = None
+    _pool: list[tuple[str, str]] = field(default_factory=list)
+    pool_size: int = 300
 
     # ---- life cycle ---------------------------------------------------------------------------
     @classmethod
@@ -136,7 +139,9 @@ class DovecotServer:
         self.root.chmod(0o755)  # login/mail processes run as other users and must traverse it
         ca, _, _ = make_certificates(self.root / "tls")
         self.ca_file = str(ca)
-        self.passwd_file.write_text("")
+        # A pool of users written before start: handing one out needs no passwd-file reload.
+        self._pool = [(f"u{i:04d}@{DOMAIN}", f"pw-{i}-{secrets.token_hex(4)}") for i in range(1, self.pool_size + 1)]
+        self.passwd_file.write_text("".join(f"{login}:{{PLAIN}}{pw}::::::\n" for login, pw in self._pool))
         uid, gid, _ = self._ids()
         if os.geteuid() == 0:
             os.chown(self.root / "mail", uid, gid)
@@ -162,6 +167,7 @@ ssl_cert = <{r}/tls/server.crt
 ssl_key = <{r}/tls/server.key
 disable_plaintext_auth = no
 auth_mechanisms = plain login apop
+auth_failure_delay = 0  # tests try wrong passwords; the 2 s default would slow them
 log_path = {r}/log/dovecot.log
 info_log_path = {r}/log/dovecot-info.log
 mail_location = maildir:{r}/mail/%d/%n/Maildir
@@ -182,6 +188,12 @@ userdb {{
 namespace inbox {{
   inbox = yes
   separator = /
+}}
+service anvil {{
+  # no auth penalty: after a wrong-password test, every login from 127.0.0.1 would wait 2-15 s
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 service imap-login {{
   inet_listener imap {{
@@ -212,7 +224,8 @@ service pop3-login {{
         # -F: no daemonising, so we hold the master's pid (and reap it) instead of reading a pid file.
         err = (self.root / "log" / "master.err").open("wb")
         self._process = subprocess.Popen([_dovecot_bin(), "-F", "-c", str(self.conf)], stdin=subprocess.DEVNULL,
-                                         stdout=err, stderr=err, start_new_session=True)
+                                         stdout=err, stderr=err, start_new_session=True,
+                                         preexec_fn=_die_with_parent)
         err.close()
         deadline = time.monotonic() + 10
         ports = [self.imap_port, self.pop3_port, self.imaps_port, self.pop3s_port]
@@ -242,15 +255,23 @@ service pop3-login {{
             shutil.rmtree(self.root, ignore_errors=True)
 
     # ---- users --------------------------------------------------------------------------------
-    def add_user(self, name: str | None = None, password: str = "secret") -> "MailAccount":
-        """Append a passwd-file entry (Dovecot re-reads the file on change) and return the account."""
+    def add_user(self, name: str | None = None, password: str | None = None) -> "MailAccount":
+        """A fresh account: taken from the pool written before start, else appended to the passwd-file.
+
+        Dovecot stats the passwd-file at most once per second, so an entry appended in the second of
+        a previous lookup stays unknown until the next second: appending waits for that boundary.
+        """
         with self._lock:
+            if name is None and password is None and self._pool:
+                login, pw = self._pool.pop(0)
+                return MailAccount(self, login, pw)
             self._user_counter += 1
-            local = name or f"u{self._user_counter:04d}"
-            login = f"{local}@{DOMAIN}"
+            login = f"{name or f'x{self._user_counter:04d}'}@{DOMAIN}"
+            pw = password or f"pw-{secrets.token_hex(4)}"
             with self.passwd_file.open("a") as f:
-                f.write(f"{login}:{{PLAIN}}{password}::::::\n")
-        return MailAccount(self, login, password)
+                f.write(f"{login}:{{PLAIN}}{pw}::::::\n")
+            time.sleep(1.05 - (time.time() % 1.0))
+        return MailAccount(self, login, pw)
 
     def maildir(self, login: str) -> Path:
         local, domain = login.split("@", 1)
@@ -261,10 +282,10 @@ service pop3-login {{
 class MailAccount:
     """One mailbox user on the private Dovecot, with admin helpers over its own IMAP connection."""
 
-    server: DovecotServer
+    server: DovecotServer = field(repr=False)
     login: str
-    password: str
-    _client: object = None
+    password: str = field(repr=False)
+    _client: object = field(default=None, repr=False)
 
     host = property(lambda self: self.server.host)
     imap_port = property(lambda self: self.server.imap_port)
@@ -349,6 +370,16 @@ class MailAccount:
             self._client = None
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM it when the test process dies, even by SIGKILL (Linux only)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _port_open(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=0.5):
@@ -365,16 +396,16 @@ class CutProxy:
     """
 
     def __init__(self, port: int, host: str = HOST, cut_after: int | None = None,
-                 stall_after: int | None = None) -> None:
+                 stall_after: int | None = None, listen_host: str = HOST) -> None:
         self.target = (host, port)
         self.cut_after = cut_after
         self.stall_after = stall_after
         self.bytes_from_server = 0  # forwarded to the client, all connections together
         self.connections = 0
         self._closed = threading.Event()
-        self._listener = socket.create_server((HOST, 0))
+        self._listener = socket.create_server((listen_host, 0))
         self._listener.settimeout(0.1)
-        self.host, self.port = HOST, self._listener.getsockname()[1]
+        self.host, self.port = listen_host, self._listener.getsockname()[1]
         self._threads = [threading.Thread(target=self._accept_loop, daemon=True)]
         self._threads[0].start()
 
@@ -494,3 +525,16 @@ class FakeServer:
         self._closed.set()
         self._listener.close()
         self._thread.join(timeout=2)
+
+
+def make_message(n: int, body: bytes = b"", subject: str | None = None, message_id: str | None = "auto",
+                 sender: str = "alice@example.org") -> bytes:
+    """A small RFC 5322 message with CRLF line ends (what IMAP/POP3 hand back byte for byte)."""
+    headers = [f"From: {sender}", "To: support@example.test", f"Subject: {subject or f'message {n}'}",
+               "Date: Mon, 02 Jan 2026 10:00:00 +0000"]
+    if message_id == "auto":
+        message_id = f"<msg-{n}-{time.monotonic_ns()}@example.org>"
+    if message_id:
+        headers.append(f"Message-ID: {message_id}")
+    text = body or f"Body of message {n}.\r\n".encode()
+    return ("\r\n".join(headers) + "\r\n\r\n").encode() + text

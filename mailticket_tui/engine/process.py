@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ..settings import InboxSettings, Settings
 from ..store.models import InboxState, MailMessage, Ticket, database_proxy, utcnow
+from . import faults
 from .parse import parse_message
 from .steps import AbortProcessing, Context, Outcome, run_steps
 from .tickets import store_blob
@@ -91,6 +92,8 @@ def process_message(settings: Settings, inbox: InboxSettings, where: Located, ra
         if state is not None and where.uid is not None and where.uid > state.highest_uid:
             state.highest_uid = where.uid
             state.save(only=[InboxState.highest_uid])
+        faults.hit("before_commit")
+    faults.hit("after_commit")
     return row
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..settings import InboxSettings, Settings, SettingsError, parse_size, resolve_secret
 from ..store.models import DebugTrace, Inbox, InboxState, MailMessage, database_proxy, utcnow
-from . import leases
+from . import faults, leases
 from .events import (
     EventSink,
     InboxCounters,
@@ -266,6 +266,7 @@ class InboxPass:
             if exc.kind in ("refused", "timeout", "protocol", "dns"):
                 raise
             return
+        faults.hit("after_dispose")
         MailMessage.update(disposition_pending="", on_server=False, vanished_at=utcnow()).where(
             MailMessage.id == row.id).execute()
         self.count(**{"moved" if action == "move" else "deleted": 1})

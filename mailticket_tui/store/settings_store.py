@@ -11,10 +11,11 @@ from ..settings import EngineSettings, InboxSettings, Settings, SmtpSettings, St
 from .models import Inbox, SettingsEntry, database_proxy, utcnow
 
 _JSON_KINDS = ("kv", "str_list")
+_SECTIONS = ("engine", "smtp", "ticket_log", "org_domains")
 
 
 def store_is_empty() -> bool:
-    return not Inbox.select().exists() and not SettingsEntry.select().exists()
+    return not Inbox.select().exists() and not SettingsEntry.select().where(SettingsEntry.section.in_(_SECTIONS)).exists()
 
 
 def _inbox_row_values(inbox: InboxSettings) -> dict:
@@ -75,10 +76,8 @@ def _put(section: str, data: dict) -> None:
 
 def load_settings(store_url: str = "") -> Settings:
     """The settings the store holds (defaults for sections never saved)."""
-    doc: dict = {}
-    for entry in SettingsEntry.select():
-        doc[entry.section] = json.loads(entry.data)
-    base = settings_from_dict({k: v for k, v in doc.items() if k in ("engine", "smtp", "ticket_log", "org_domains")}, "store")
+    doc = {e.section: json.loads(e.data) for e in SettingsEntry.select().where(SettingsEntry.section.in_(_SECTIONS))}
+    base = settings_from_dict(doc, "store")
     inboxes = tuple(inbox_settings_from_row(r) for r in Inbox.select().order_by(Inbox.name))
     return Settings(
         store=StoreSettings(url=store_url),

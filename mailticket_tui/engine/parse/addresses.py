@@ -86,12 +86,15 @@ def _one(item: str, defects: list[str], header: str) -> Address | None:
         found = _ADDR_SPEC.findall(bare)
         if len(found) > 1:
             defects.append(f"{header}: several addresses without separator {clean_line(item, 120)!r}")
-        email = found[0] if found else _unquote(bare)
         name = comments[0][1:-1].strip() if comments else ""
-        if not found and " " in email:
-            # name only ("undisclosed recipients") - keep it as a name without an address
-            return Address(name=clean_line(decode_words(email), 200), email="")
-    email = clean_line(email.replace(" ", ""), 320).strip("<>")
+        if not found:
+            # no addr-spec at all ("undisclosed recipients", "Moderator-Address"): a name, not an address
+            return Address(name=clean_line(decode_words(_unquote(bare) or name), 200), email="")
+        email = found[0]
+    email = _COMMENT.sub("", email)  # obsolete syntax: comments inside the addr-spec
+    email = clean_line("".join(email.split()), 320).strip("<>")
+    if email.startswith("@") and ":" in email:  # obsolete source route <@relay:user@host>
+        email = email.split(":", 1)[1]
     name = clean_line(decode_words(name), 200) if name else ""
     if email.lower().startswith("mailto:"):
         email = email[7:]

@@ -26,11 +26,11 @@ def _b64(body: bytes, defects: list[str]) -> bytes:
             # Far too much non-base64: the label lies, the content is plain.
             defects.append("Content-Transfer-Encoding base64 on non-base64 content: used as is")
             return body
-        defects.append("invalid characters in base64 content: skipped")
+        defects.append("InvalidBase64CharactersDefect: invalid characters in base64 content skipped")
         clean = _B64_JUNK.sub(b"", clean)
     clean = clean.replace(b"=", b"") if b"=" in clean[:-2] else clean.rstrip(b"=")
     if len(clean) % 4 == 1:
-        defects.append("truncated base64 content: last character dropped")
+        defects.append("InvalidBase64LengthDefect: truncated base64 content, last character dropped")
         clean = clean[:-1]
     try:
         return base64.b64decode(clean + b"=" * (-len(clean) % 4))

@@ -51,7 +51,7 @@ def parse_header_block(data: bytes, start: int, end: int, defects: list[str]) ->
             continue
         match = _FIELD_NAME.match(line)
         if match is None:
-            defects.append("header block not ended by an empty line")
+            defects.append("MissingHeaderBodySeparatorDefect: header block not ended by an empty line")
             break
         if len(fields) >= limits.MAX_HEADER_LINES or pos > block_limit:
             if not truncated:
@@ -72,9 +72,20 @@ def parse_header_block(data: bytes, start: int, end: int, defects: list[str]) ->
 
 
 def _bytes_to_str(value: bytes) -> str:
+    # surrogateescape keeps raw 8-bit bytes recoverable: inside an encoded word they are read in the
+    # word's charset; elsewhere fix_surrogates() turns them into UTF-8 or U+FFFD.
     if value.isascii():
         return value.decode("ascii")
-    return value.decode("utf-8", "replace")
+    return value.decode("utf-8", "surrogateescape")
+
+
+def fix_surrogates(text: str) -> str:
+    """Turn surrogate-escaped raw bytes back into text (valid UTF-8 kept, the rest U+FFFD)."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def unfold(value: str) -> str:
@@ -91,7 +102,7 @@ def _decode_word_bytes(encoding: str, text: str, defects: list[str]) -> bytes:
         except (binascii.Error, ValueError):
             defects.append("bad base64 in an encoded word")
             return text.encode("ascii", "replace")
-    raw = text.replace("_", " ").encode("utf-8", "replace")
+    raw = text.replace("_", " ").encode("utf-8", "surrogateescape")
     try:
         return binascii.a2b_qp(raw)
     except (binascii.Error, ValueError):
@@ -107,7 +118,7 @@ def decode_words(value: str, defects: list[str] | None = None) -> str:
     sink: list[str] = defects if defects is not None else []
     value = unfold(value) if "\n" in value or "\r" in value else value.strip()
     if "=?" not in value:
-        return value
+        return fix_surrogates(value)
     out: list[str] = []
     pending_cs: str | None = None
     pending: bytearray = bytearray()
@@ -140,12 +151,12 @@ def decode_words(value: str, defects: list[str] | None = None) -> str:
         pos = match.end()
     flush()
     out.append(value[pos:])
-    return "".join(out)
+    return fix_surrogates("".join(out))
 
 
 def clean_line(text: str, limit: int = 2000) -> str:
     """One-line field for display and storage: no CR/LF, no control or bidi characters, no NUL."""
-    text = _CONTROL_ALL.sub(" ", text)
+    text = _CONTROL_ALL.sub(" ", fix_surrogates(text))
     text = re.sub(r"\s{2,}", " ", text).strip()
     return text[:limit]
 
@@ -170,7 +181,7 @@ def parse_content_header(value: str) -> tuple[str, dict[str, str]]:
     head, _, rest = value.partition(";")
     main = head.strip().lower()
     if " " in main or "\t" in main:  # `multipart/mixed boundary="x"` without the ';'
-        main, _, extra = main.partition(" ")
+        main = main.split(None, 1)[0]
         rest = head.strip()[len(main):] + ";" + rest
     pieces: dict[str, dict[int, tuple[str, bool]]] = {}
     params: dict[str, str] = {}
@@ -191,7 +202,7 @@ def parse_content_header(value: str) -> tuple[str, dict[str, str]]:
     for base, parts in pieces.items():
         params[base] = _join_2231(parts)
     for key in ("name", "filename"):
-        if key in params and "=?" in params[key]:
+        if key in params:
             params[key] = decode_words(params[key])
     return main, params
 
@@ -206,14 +217,14 @@ def _join_2231(parts: dict[int, tuple[str, bool]]) -> str:
         if encoded:
             chunks.extend(_percent_decode(raw))
         else:
-            chunks.extend(raw.encode("utf-8", "replace"))
+            chunks.extend(raw.encode("utf-8", "surrogateescape"))
     return decode_text(bytes(chunks), charset or "utf-8")
 
 
 def _percent_decode(text: str) -> bytes:
     out = bytearray()
     i = 0
-    raw = text.encode("utf-8", "replace")
+    raw = text.encode("utf-8", "surrogateescape")
     while i < len(raw):
         if raw[i] == 0x25 and i + 2 < len(raw) and re.fullmatch(rb"[0-9A-Fa-f]{2}", raw[i + 1:i + 3]):
             out.append(int(raw[i + 1:i + 3], 16))

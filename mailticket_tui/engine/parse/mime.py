@@ -122,10 +122,10 @@ def _open(node: MimeNode, stack: list[tuple[bytes, MimeNode]], ctx: _Context) ->
         if not boundary:
             boundary = _guess_boundary(node) or b""
             if boundary:
-                ctx.defects.append("multipart without boundary: boundary guessed from the body")
+                ctx.defects.append("NoBoundaryInMultipartDefect: boundary guessed from the body")
         if not boundary:
             node.kind = "leaf"
-            ctx.defects.append("multipart without boundary: kept as one part")
+            ctx.defects.append("NoBoundaryInMultipartDefect: multipart without boundary kept as one part")
             return node.body_start
         stack.append((boundary, node))
         return node.body_start
@@ -180,7 +180,7 @@ def build_tree(data: bytes, defects: list[str], depth: int = 0, ctx: _Context | 
                 cend -= 1
         while len(stack) - 1 > level:
             _mark, inner = stack.pop()
-            defects.append(f"multipart {inner.ctype} not closed: ended by an outer boundary")
+            defects.append(f"CloseBoundaryNotFoundDefect: {inner.ctype} ended by an outer boundary")
             _close(inner, cend)
         _mark, node = stack[level]
         if node.children:
@@ -202,10 +202,11 @@ def build_tree(data: bytes, defects: list[str], depth: int = 0, ctx: _Context | 
         node.children.append(child)
         pos = _open(child, stack, ctx)
     for _mark, node in stack:
-        defects.append(f"multipart {node.ctype} has no closing boundary")
+        defects.append(f"CloseBoundaryNotFoundDefect: {node.ctype} has no closing boundary")
     _close(root, size)
     for node in list(root.walk()):
         if node.kind == "multipart" and not node.children:
-            defects.append(f"{node.ctype}: no part found (boundary missing or wrong); kept as one part")
+            defects.append(f"StartBoundaryNotFoundDefect, MultipartInvariantViolationDefect: {node.ctype} has no"
+                           " part (boundary missing or wrong); kept as one part")
             node.kind = "leaf"
     return root

@@ -12,16 +12,17 @@ import re
 _FIELDS = {
     "from": "from de von van da fra från od от от кого lähettäjä feladó kimden 差出人 发件人 寄件者 寄件人 "
             "보낸사람 mittente remetente afsender avsändare avsender nadawca від odesílatel gönderen expéditeur "
-            "absender afzender saatja siuntėjas αποστολέας 送信者 发信人",
+            "absender afzender saatja siuntėjas αποστολέας 送信者 发信人 šalje de_la από מאת من dari từ",
     "sent": "sent date envoyé envoyé_le date_d'envoi gesendet datum verzonden verzonden_op inviato data enviado "
             "enviada enviado_el fecha sendt dato skickat lähetetty päivämäärä wysłano wysłane data_wysłania "
             "отправлено дата 送信日時 日付 发送时间 時間 日期 寄件日期 보낸날짜 odesláno gönderildi tarih elküldve "
-            "dátum trimis εστάλη sent_at gesendet_am",
+            "dátum trimis εστάλη sent_at gesendet_am enviada_em enviado_em verstuurd odoslané poslano στάλθηκε "
+            "ημερομηνία надіслано נשלח أرسلت dikirim đã_gửi sent_on",
     "to": "to à a an aan para til till vastaanottaja do кому 宛先 收件人 收件者 받는사람 komu kime címzett pro per "
-          "destinatario destinatário empfänger destinataire προς",
+          "destinatario destinatário empfänger destinataire προς prima către אל إلى kepada đến",
     "cc": "cc bcc kopie copie kopia копия kopio másolat 抄送 副本 cci blind-copy",
     "subject": "subject objet betreff onderwerp oggetto asunto assunto emne ämne aihe temat тема 件名 主题 主旨 제목 "
-               "předmět konu tárgy subiect θέμα sujet",
+               "předmět konu tárgy subiect θέμα sujet predmet נושא الموضوع perihal subjek chủ_đề",
     "other": "reply-to importance priority attachments anlagen pièces_jointes allegati bijlagen adjuntos",
 }
 FIELD_ROLE: dict[str, str] = {}
@@ -34,7 +35,7 @@ INTRO_VERB = re.compile(
     r"(?:\bwrote|\bwrites|\ba\s+[ée]crit|\bschrieb|\bschreef|\bescribi[óo]|\bha\s+scritto|\bscrisse|\bescreveu"
     r"|\bskrev|\bkirjoitti|\bnapisał\(a\)|\bnapisała|\bnapisał|написал\(а\)|написала|написал|пишет|написав"
     r"|\bnapsal\(a\)|\bnapsala|\bnapsal|\byazdı|\bírta|έγραψε|\ba\s+scris|書きました|のメッセージ|写道|寫道|작성"
-    r"|\bkirjutas|\brašė)",
+    r"|\bkirjutas|\brašė|^quoting|^zitat\s+von|^citando|^citation\s+de|^cytuję)",
     re.I,
 )
 INTRO_END = re.compile(r"(?:[:：]|\s-{2,})\s*$")
@@ -79,7 +80,9 @@ MOBILE_SIGNATURE = re.compile(
 )
 SIG_DELIMITER = re.compile(r"^(?:--|-- |—\s?|__)\s*$")
 UNDERSCORE_LINE = re.compile(r"^\s*_{2,}\s*$")
-DASH_LINE = re.compile(r"^\s*[-=_*]{5,}\s*$")
+DASH_LINE = re.compile(r"^\s*(?:[-=_*]{5,}|\*\s\*\s\*(?:\s\*)*)\s*$")  # also html2text's <hr>
+LOTUS_INTRO = re.compile(r"^-{3,}.{1,200}\b(?:wrote|schrieb|a\s+écrit)\s*:?\s*-{3,}$", re.I)
+URL_IN_LINE = re.compile(r"[(<\[]?https?://[^\s)>\]]{0,500}[)>\]]?")
 LIST_FOOTER_HINT = re.compile(
     r"mailing\s+list|listinfo|unsubscribe|you\s+received\s+this\s+message\s+because|reply\s+to\s+this\s+email"
     r"\s+directly|view\s+it\s+on\s+github",
@@ -105,3 +108,11 @@ def field_role(line: str) -> str | None:
             if role:
                 return role
     return None
+
+
+def is_mobile_signature(line: str) -> bool:
+    """"Sent from my iPhone"-style line (links removed first; sentences with commas are not signatures)."""
+    if len(line) > 300:
+        return False
+    bare = URL_IN_LINE.sub("", line).strip()
+    return len(bare) <= 90 and bool(MOBILE_SIGNATURE.match(bare))

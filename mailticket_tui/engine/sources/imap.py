@@ -4,8 +4,8 @@ Boundary: speaks IMAP and turns every failure into a SourceError; knows nothing 
 store. Reads use BODY.PEEK so \\Seen never changes; the only writes are delete() and move().
 
 Choices worth knowing:
-* A poll with nothing new is two O(1) round trips: STATUS (UIDVALIDITY, UIDNEXT, MESSAGES) and
-  `UID SEARCH UID n+1:*` (whose answer always includes the highest UID, even when it is <= n:
+* A poll with nothing new is three O(1) round trips: NOOP (lets the session see new mail), STATUS
+  (UIDVALIDITY, UIDNEXT, MESSAGES) and `UID SEARCH UID n+1:*` (whose answer always includes the highest UID, even when it is <= n:
   filtered out here). Listing details (RFC822.SIZE, Message-ID) are fetched only for new UIDs.
 * delete(): \\Deleted then `UID EXPUNGE` of exactly our UIDs when the server has UIDPLUS. Without
   UIDPLUS a plain EXPUNGE would also remove messages another client flagged \\Deleted but still
@@ -91,10 +91,12 @@ class ImapSource:
         self.tls_version: str | None = None
         self._client: IMAPClient | None = None
         self._broken = False
+        self._fresh = False  # a NOOP happened since the last listing
         self._caps: tuple[bytes, ...] = ()
         self._sizes: dict[int, int] = {}
         self._uid_of: dict[str, int] = {}  # key -> UID, when keys are Message-IDs
-        self.force_no_uidplus = False  # tests exercise the fallback expunge against a UIDPLUS server
+        # Capabilities to act as if the server lacked (tests exercise the no-UIDPLUS / no-MOVE paths).
+        self.ignore_capabilities: set[str] = set()
 
     # ---- connection ---------------------------------------------------------------------------
     def __enter__(self) -> "ImapSource":
@@ -177,6 +179,7 @@ class ImapSource:
         except Exception as exc:  # noqa: BLE001
             raise session_error(exc, self.where, f"selecting {self.folder!r}", self.config) from None
         self.uidvalidity = int(info.get(b"UIDVALIDITY", 0)) or None
+        self._fresh = True  # SELECT is a sync point
 
     def close(self) -> None:
         """LOGOUT (or just drop the socket if the link is already broken); never raises."""
@@ -218,10 +221,19 @@ class ImapSource:
         return [c.decode("ascii", "replace") for c in self._caps]
 
     def has(self, capability: str) -> bool:
-        return capability.encode().upper() in self._caps
+        name = capability.upper()
+        return name.encode() in self._caps and name not in self.ignore_capabilities
+
+    def _sync(self) -> None:
+        """NOOP: a server answers STATUS/SEARCH on the selected folder from the session's view (Dovecot
+        does), which only takes in mail that arrived since the last sync point; NOOP is that point."""
+        with self._guard(f"syncing {self.folder!r}"):
+            self._client.noop()
+        self._fresh = True
 
     def folder_state(self) -> FolderState:
-        """One STATUS round trip, whatever the folder's size."""
+        """NOOP + STATUS: two round trips, whatever the folder's size."""
+        self._sync()
         with self._guard(f"reading the status of {self.folder!r}"):
             st = self._client.folder_status(self.folder, [b"MESSAGES", b"UIDNEXT", b"UIDVALIDITY"])
         return FolderState(uidvalidity=int(st[b"UIDVALIDITY"]), uidnext=int(st[b"UIDNEXT"]),
@@ -231,6 +243,9 @@ class ImapSource:
         """Messages with UID > after_uid, oldest first; O(1) round trips when there are none."""
         if not after_uid:
             return self.list_all()
+        if not self._fresh:  # folder_state() just synced: spare a round trip
+            self._sync()
+        self._fresh = False
         with self._guard(f"searching new messages in {self.folder!r}"):
             found = self._client.search(["UID", f"{after_uid + 1}:*"])
         # `n:*` always matches the highest UID, even one <= n: drop it.
@@ -238,6 +253,9 @@ class ImapSource:
 
     def list_all(self) -> list[RemoteMessage]:
         """Every message of the folder, oldest (lowest UID) first."""
+        if not self._fresh:
+            self._sync()
+        self._fresh = False
         with self._guard(f"listing {self.folder!r}"):
             found = self._client.search("ALL")
         return self._describe(sorted(found))
@@ -369,7 +387,7 @@ class ImapSource:
         client = self._client
         with self._guard(f"deleting {len(uids)} messages from {self.folder!r}"):
             client.add_flags(uid_set(uids), [DELETED], silent=True)
-            if self.has("UIDPLUS") and not self.force_no_uidplus:
+            if self.has("UIDPLUS"):
                 client.uid_expunge(uid_set(uids))
                 return
             flagged = set(client.search(["DELETED"]))

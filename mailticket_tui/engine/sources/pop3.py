@@ -126,12 +126,12 @@ class Pop3Source:
         if pop is None:
             return
         if self._broken:
-            pop.close()
+            _drop(pop)
             return
         try:
             pop.quit()
         except Exception as exc:  # noqa: BLE001
-            pop.close()
+            _drop(pop)
             if raise_errors:
                 raise SourceError("protocol", f"{self.where} failed at QUIT ({_text(exc)}); deletions of this "
                                               "session were not applied, retry later") from None
@@ -256,6 +256,14 @@ class Pop3Source:
     def move(self, keys: Iterable[str], folder: str) -> None:
         raise SourceError("protocol", f"POP3 cannot move messages (to {folder!r}) on {self.where}: use "
                                       "email_storage = \"delete\" or \"keep\", or switch the inbox to IMAP")
+
+
+def _drop(pop: poplib.POP3) -> None:
+    """Close the socket without QUIT (so pending DELEs are rolled back by the server); never raises."""
+    try:
+        pop.close()
+    except OSError:  # e.g. a failed STLS handshake already closed the socket
+        pass
 
 
 def _text(exc: BaseException) -> str:

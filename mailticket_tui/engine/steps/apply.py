@@ -113,16 +113,11 @@ def _stimuli(ctx: Context, ticket: Ticket) -> list[str]:
 
 def _finish(ctx: Context, ticket: Ticket, changed: list[str], event: str, creating: bool) -> None:
     """What both creation and update do after the main write."""
-    kept = 0
-    for att in ctx.parsed.attachments:
-        if att.action != "keep":
-            ctx.note(f"attachment: {att.filename!r} {att.action}: {att.reason}")
-            continue
-        add_attachment(ticket, att.filename, att.content_type, att.payload, att.inline, att.content_id or "",
+    kept = [a for a in ctx.attachments if a.action in ("keep", "resized")]
+    for att in kept:
+        add_attachment(ticket, att.filename, att.content_type, att.payload, att.inline, att.content_id,
                        message=ctx.message_row)
-        kept += 1
     if kept:
-        ctx.note(f"attachments: {kept} stored")
         changed.append("attachments")
     changed += _contacts(ctx, ticket, creating)
     if ctx.parsed.message_id:

@@ -39,6 +39,7 @@ class Context:
     parent: Ticket | None = None  # a closed ticket the new one is linked to
     private_reply: bool = False
     reopen: bool = False
+    attachments: list = field(default_factory=list)  # engine.attachments.KeptAttachment
 
     def note(self, line: str) -> None:
         self.trace.append(line)

@@ -1,0 +1,184 @@
+"""The Textual app: modes (Inboxes, Mailbox, Tickets, Trace), global bindings, command palette, header,
+and the host of the background engine. No business logic: screens call `Services` in thread workers.
+
+`build_app` is the one factory the CLI (`run_tui`) and the tests share; the services (store and settings)
+are injected, nothing is global. The engine runs in a thread worker and reports from that thread; reports
+are queued and announced with one coalescing message, so a burst of events costs one refresh.
+"""
+from __future__ import annotations
+
+import collections
+import sys
+import threading
+import time
+from typing import Iterable
+
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.signal import Signal
+
+from .engine.background import BackgroundEngine, EngineState
+from .engine.events import Event, InboxFinished, InboxStarted
+from .screens.help import HelpScreen
+from .screens.inboxes import InboxesScreen
+from .screens.mailbox import MailboxScreen
+from .screens.tickets import TicketsScreen
+from .screens.trace import TraceScreen
+from .services import Services
+from .store.db import redact_url
+from .widgets.engine_status import EngineView, InboxPass, describe_event, short_counters
+from .widgets.safe_text import clean
+
+ENGINE_LOG_LINES = 5000
+
+
+class EngineReported(Message):
+    """The engine thread queued reports; one pending message stands for any number of them."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, EngineReported)
+
+
+class MailTicketApp(App[int]):
+    """Mailboxes in, tickets out: the admin's and operator's terminal UI."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "MailTicket"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("1", "switch_mode('inboxes')", "Inboxes"),
+        Binding("2", "switch_mode('mailbox')", "Mailbox"),
+        Binding("3", "switch_mode('tickets')", "Tickets"),
+        Binding("4", "switch_mode('trace')", "Trace"),
+        Binding("question_mark", "show_help", "Help", key_display="?"),
+        Binding("P", "toggle_engine", "Pause/resume", show=False),
+        Binding("G", "poll_now", "Poll now", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    MODES = {"inboxes": InboxesScreen, "mailbox": MailboxScreen, "tickets": TicketsScreen, "trace": TraceScreen}
+
+    engine_view: reactive[EngineView] = reactive(EngineView, always_update=False)
+
+    def __init__(self, services: Services, *, start_engine: bool = True) -> None:
+        super().__init__()
+        self.services = services
+        self.start_engine = start_engine
+        self.engine = BackgroundEngine(services, self._engine_report)
+        self.engine_log: collections.deque[str] = collections.deque(maxlen=ENGINE_LOG_LINES)
+        self.engine_events: Signal[list[Event]] = Signal(self, "engine-events")
+        self.crash: str = ""
+        self._reports: collections.deque[Event | EngineState] = collections.deque()
+        self._lock = threading.Lock()
+
+    # -- modes -----------------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        config = str(self.services.config_path) if self.services.config_path else "no config file"
+        self.sub_title = clean(f"{redact_url(self.services.store_url)} · {config}", limit=200)
+        if self.start_engine:
+            self.engine_view = EngineView(self.engine.state)
+            self._run_engine()
+        self.switch_mode("inboxes")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for mode, title in (("inboxes", "Inboxes"), ("mailbox", "Mailbox"), ("tickets", "Tickets"), ("trace", "Trace")):
+            yield SystemCommand(f"Go to {title}", f"Switch to the {title} mode", lambda m=mode: self.switch_mode(m))
+        if self.start_engine:
+            yield SystemCommand("Pause or resume the engine", "Background polling on/off", self.action_toggle_engine)
+            yield SystemCommand("Poll now", "Start a pass of the background engine now", self.action_poll_now)
+        yield SystemCommand("Keys", "Show every key binding", self.action_show_help)
+
+    async def open_mailbox(self, inbox: str, message_id: int | None = None) -> None:
+        """Switch to the Mailbox mode showing `inbox` (and open one message's detail when given)."""
+        await self.switch_mode("mailbox")
+        self.screen.show_inbox(inbox, message_id)  # type: ignore[attr-defined]
+
+    def action_show_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    # -- background engine -----------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="engine", name="background engine")
+    def _run_engine(self) -> None:
+        self.engine.run()
+
+    def _engine_report(self, report: Event | EngineState) -> None:
+        """Engine thread: queue, then announce; pending announcements replace each other."""
+        self._reports.append(report)
+        self.post_message(EngineReported())
+
+    def on_engine_reported(self, _: EngineReported) -> None:
+        batch: list[Event] = []
+        view = self.engine_view
+        while self._reports:
+            report = self._reports.popleft()
+            if isinstance(report, EngineState):
+                view = EngineView(report, view.current, view.inboxes)
+                continue
+            batch.append(report)
+            self.engine_log.append(describe_event(report))
+            if isinstance(report, InboxStarted):
+                view = EngineView(view.state, report.inbox, view.inboxes)
+            elif isinstance(report, InboxFinished):
+                view = view.with_pass(InboxPass(report.inbox, time.time(), short_counters(report.counters), report.error or ""))
+        self.engine_view = view
+        if batch:
+            self.engine_events.publish(batch)
+
+    def action_toggle_engine(self) -> None:
+        if not self.start_engine:
+            self.notify("The background engine is off in this session.", severity="warning")
+        elif self.engine.paused:
+            self.engine.resume()
+            self.notify("Engine resumed.")
+        else:
+            self.engine.pause()
+            self.notify("Engine paused: no new pass starts until resumed (P).")
+
+    def action_poll_now(self) -> None:
+        if self.start_engine:
+            self.engine.poll_now()
+        else:
+            self.notify("The background engine is off in this session.", severity="warning")
+
+    def on_unmount(self) -> None:
+        self.engine.stop()
+
+    async def action_quit(self) -> None:
+        self.engine.stop()
+        self.exit(0)
+
+    # -- crashes ----------------------------------------------------------------------------------------
+    def _fatal_error(self) -> None:
+        """One line instead of Textual's traceback, whose locals could print a password."""
+        error = self._exception
+        first = (str(error).strip().splitlines() or [""])[0] if error else ""
+        self.crash = clean(f"{type(error).__name__}: {first}" if error else "unknown error", limit=300)
+        self.engine.stop()
+        self.bell()
+        self._exit_renderables.append(Text(f"mailticket: the TUI stopped on an internal error: {self.crash}"))
+        self._close_messages_no_wait()
+
+
+def build_app(services: Services, *, start_engine: bool = True) -> MailTicketApp:
+    """The app for these services; the CLI and the tests build it here."""
+    return MailTicketApp(services, start_engine=start_engine)
+
+
+def run_tui(services: Services) -> int:
+    """Run the TUI until the user quits; returns the process exit code (1 after a crash, one line on stderr)."""
+    app = build_app(services)
+    try:
+        app.run()
+    except Exception as exc:  # noqa: BLE001 - never a traceback with locals on the terminal
+        first = (str(exc).strip().splitlines() or [""])[0]
+        print(f"mailticket: the TUI stopped: {type(exc).__name__}: {clean(first, limit=300)}", file=sys.stderr)
+        return 1
+    if app.crash:
+        return 1
+    return app.return_code or 0

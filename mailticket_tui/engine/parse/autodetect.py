@@ -1,0 +1,162 @@
+"""Machine-generated mail: bounces, auto-replies, list traffic, spam flags, and undesired subjects.
+
+Signals, strongest first: a DSN (multipart/report delivery-status, or any message/delivery-status part,
+whose Status and Final-Recipient are read), an MDN (disposition-notification), RFC 3834 Auto-Submitted
+(anything but "no"), X-Autoreply/X-Autorespond, Precedence, X-Auto-Response-Suppress, an empty
+Return-Path, a mailer-daemon sender with a bounce subject, List-Id/List-Unsubscribe, spam flags. Each
+verdict carries a one-line reason for the decision trace. Human replies carry none of these headers.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import regex
+
+from . import safe_regex
+from .decode import transfer_decode
+from .headers import clean_line, parse_header_block
+from .mime import MimeNode
+
+_BOUNCE_SUBJECT = re.compile(
+    r"undeliver|undelivered|delivery\s+status\s+notification|delivery\s+(?:has\s+)?fail|delivery\s+failure"
+    r"|mail\s+delivery\s+failed|returned\s+mail|failure\s+notice|non-?deliver|mail\s+system\s+error"
+    r"|unzustellbar|nicht\s+zustellbar|non\s+remis|non\s+distribuable|non\s+recapitabile|onbestelbaar"
+    r"|no\s+se\s+puede\s+entregar|não\s+entregue|could\s+not\s+be\s+delivered|message\s+not\s+delivered"
+    r"|rejected|delivery\s+notification|warning:\s+could\s+not\s+send|mail\s+could\s+not\s+be\s+delivered"
+    r"|delivery\s+problem|returned\s+to\s+sender|undeliverable|failed\s+delivery|delivery\s+report"
+    r"|not\s+(?:a\s+)?member|posting\s+(?:was\s+)?rejected|not\s+allowed\s+to\s+post|\bndn\b|\bdsn\b"
+    r"|delivery\s+fail|fail(?:ed|ure)\s+delivery|error\s+sending|permanent\s+error|\bbounced?\b"
+    r"|配信エラー|不達|退信",
+    re.I,
+)
+_DAEMON_SENDER = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon|bounce|bounces|"
+                            r"mail\.delivery\.system|maildelivery|mdaemon)(?:[@+.-]|$)", re.I)
+_LIST_ADMIN = re.compile(r"^[^@\s]{1,64}-(?:admin|owner|bounces?|request)@", re.I)
+_AUTOREPLY_SUBJECT = re.compile(
+    r"^\s*(?:\[?auto(?:matic|matische)?[\s_-]*(?:reply|response|answer|antwort|respuesta|réponse)"
+    r"|out\s+of\s+(?:the\s+)?office|abwesenheitsnotiz|r[ée]ponse\s+automatique|respuesta\s+autom[áa]tica"
+    r"|risposta\s+automatica|automatisch\s+antwoord|automatisk\s+svar|automaattinen\s+vastaus"
+    r"|odpowiedź\s+automatyczna|автоответ|自動応答|自动回复|fuera\s+de\s+la\s+oficina|absence|vacation\s+reply"
+    r"|on\s+vacation|autoreply|auto-reply|auto:|automatische\s+antwort|abwesend|im\s+urlaub|ooo\b"
+    r"|i\s+am\s+(?:currently\s+)?out\s+of|away\s+from\s+(?:my\s+)?(?:e-?mail|office|desk))",
+    re.I,
+)
+
+
+@dataclass
+class AutoVerdict:
+    auto_submitted: bool = False
+    kind: str | None = None
+    reason: str | None = None
+    bounce_status: str | None = None
+    bounce_recipients: tuple[str, ...] = ()
+    undesired: bool = False
+    undesired_reason: str | None = None
+
+
+def _first(headers: list[tuple[str, str]], name: str) -> str | None:
+    low = name.lower()
+    for key, value in headers:
+        if key.lower() == low:
+            return " ".join(value.split())
+    return None
+
+
+def _dsn_fields(node: MimeNode, defects: list[str]) -> tuple[str | None, tuple[str, ...]]:
+    """Status and Final-Recipient(s) from a message/delivery-status body (per-message + per-recipient blocks)."""
+    body = transfer_decode(node, defects)[:200_000]
+    status = None
+    recipients: list[str] = []
+    pos = 0
+    for _ in range(200):
+        if pos >= len(body):
+            break
+        fields, nxt = parse_header_block(body, pos, len(body), [])
+        for key, value in fields:
+            low = key.lower()
+            if low == "status" and status is None:
+                match = re.search(r"[245]\.\d{1,3}\.\d{1,3}", value)
+                status = match.group(0) if match else clean_line(value, 40)
+            elif low in ("final-recipient", "original-recipient") and len(recipients) < 100:
+                address = clean_line(value.split(";", 1)[-1], 320).strip("<> ")
+                if address and address not in recipients and low == "final-recipient":
+                    recipients.append(address)
+        if nxt <= pos:
+            break
+        pos = nxt
+    return status, tuple(recipients)
+
+
+def detect(headers: list[tuple[str, str]], root: MimeNode, subject: str, from_email: str,
+           undesired_patterns: tuple[str, ...], defects: list[str]) -> AutoVerdict:
+    """One verdict for the message (never raises on odd headers)."""
+    verdict = AutoVerdict()
+    for pattern in undesired_patterns:
+        if safe_regex.search(pattern, subject, defects, regex.IGNORECASE):
+            verdict.undesired = True
+            verdict.undesired_reason = f"subject matches undesired pattern {pattern[:80]!r}"
+            break
+
+    def flag(kind: str, reason: str) -> AutoVerdict:
+        verdict.auto_submitted = True
+        verdict.kind = kind
+        verdict.reason = reason
+        return verdict
+
+    ctype = root.ctype
+    report_type = root.params.get("report-type", "").lower()
+    dsn = next((n for n in root.walk() if n.ctype in ("message/delivery-status", "message/global-delivery-status")),
+               None)
+    if dsn is not None or (ctype == "multipart/report" and report_type == "delivery-status"):
+        if dsn is not None:
+            verdict.bounce_status, verdict.bounce_recipients = _dsn_fields(dsn, defects)
+        detail = f" status {verdict.bounce_status}" if verdict.bounce_status else ""
+        who = f" for {', '.join(verdict.bounce_recipients[:3])}" if verdict.bounce_recipients else ""
+        return flag("bounce", f"delivery status notification{detail}{who}")
+    failed = _first(headers, "X-Failed-Recipients")
+    if failed or any(n.ctype == "text/rfc822-headers" for n in root.walk()):
+        reason = f"X-Failed-Recipients: {clean_line(failed, 80)}" if failed else "returned message headers"
+        return flag("bounce", reason)
+    if report_type == "disposition-notification" or any(
+            n.ctype == "message/disposition-notification" for n in root.walk()):
+        return flag("autoreply", "disposition notification (read receipt)")
+
+    auto = (_first(headers, "Auto-Submitted") or "").lower()
+    return_path = _first(headers, "Return-Path")
+    local = from_email.lower()
+    bouncy = bool(_BOUNCE_SUBJECT.search(subject)) and (bool(_DAEMON_SENDER.match(local)) or return_path == "<>"
+                                                         or bool(auto and auto != "no"))
+    if bouncy or (_LIST_ADMIN.match(local) and _BOUNCE_SUBJECT.search(subject)):
+        return flag("bounce", f"bounce from {clean_line(from_email, 80) or 'null sender'}: {clean_line(subject, 80)!r}")
+    if auto and not auto.startswith("no"):
+        return flag("autoreply", f"Auto-Submitted: {clean_line(auto, 60)}")
+    for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponse", "X-Autogenerated"):
+        value = _first(headers, name)
+        if value is not None and value.strip().lower() not in ("no", "false", "0"):
+            return flag("autoreply", f"{name}: {clean_line(value, 60)}")
+    precedence = (_first(headers, "Precedence") or "").strip().lower()
+    if precedence in ("auto_reply", "auto-reply"):
+        return flag("autoreply", f"Precedence: {precedence}")
+    suppress = _first(headers, "X-Auto-Response-Suppress")
+    if suppress and suppress.strip().lower() not in ("none", ""):
+        return flag("autoreply", f"X-Auto-Response-Suppress: {clean_line(suppress, 60)}")
+    if return_path is not None and return_path.replace(" ", "") == "<>":
+        kind = "bounce" if _BOUNCE_SUBJECT.search(subject) else "autoreply"
+        return flag(kind, "empty Return-Path (null sender)")
+    if _DAEMON_SENDER.match(local):
+        return flag("bounce", f"sent by {clean_line(from_email, 80)}")
+    if _AUTOREPLY_SUBJECT.match(subject):
+        return flag("autoreply", f"auto-reply subject {clean_line(subject, 80)!r}")
+    if precedence == "junk":
+        return flag("spam", "Precedence: junk")
+    spam = (_first(headers, "X-Spam-Flag") or "").strip().lower()
+    if spam == "yes" or (_first(headers, "X-Spam-Status") or "").lower().startswith("yes"):
+        return flag("spam", "spam flag set by an upstream filter")
+    if precedence in ("bulk", "list"):
+        return flag("list", f"Precedence: {precedence}")
+    for name in ("List-Id", "List-Unsubscribe", "List-Post", "List-Subscribe", "Mailing-List"):
+        value = _first(headers, name)
+        if value:
+            return flag("list", f"{name}: {clean_line(value, 80)}")
+    return verdict

@@ -1,0 +1,330 @@
+"""New part of a plain-text reply: find where the quoted history starts, drop inline quotes.
+
+Built-in detectors (patterns.py), scanned top-down, the first one wins:
+  forward marker (keep everything) | "-----Original Message-----" | a reply-header block
+  (From/Sent/To/Subject in many languages, optionally after a ____ or ---- line) | a mailing-list footer |
+  "On ... wrote:" (up to 3 wrapped lines, many languages, verb-less date+address forms) | a `>` block |
+  a phone signature followed by more text.
+A quote block followed by real text is an inline/bottom-posted reply: the block (and its intro) is dropped
+and the scan goes on. The reference's configurable mechanisms (multiline and line delimiters, introductory
+patterns) run too, through safe_regex; the earliest cut wins. An empty result falls back to the full text.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import regex
+
+from . import limits, safe_regex
+from .options import ParseOptions
+from .patterns import (
+    DASH_LINE, EMAIL_LIKE, FORWARD, HAS_TIME_OR_DATE, INTRO_END, INTRO_START, INTRO_VERB, LIST_FOOTER_HINT,
+    LOTUS_INTRO, ORIGINAL_MESSAGE, QUOTE_LINE, SIG_DELIMITER, UNDERSCORE_LINE, field_role, is_mobile_signature,
+)
+
+
+@dataclass
+class TextSplit:
+    new: str
+    quoted: str
+    method: str
+    confident: bool
+    forwarded: bool = False
+
+
+def normalise(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\u00a0", " ").replace("\u202f", " ").replace("\ufeff", "")
+
+
+class _Lines:
+    """Lines with cached per-line facts (the scan looks at each line a few times)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.raw = lines
+        self.strip = [line.strip() for line in lines]
+        self.n = len(lines)
+        self._role: dict[int, str | None] = {}
+
+    def blank(self, i: int) -> bool:
+        return not self.strip[i]
+
+    def quote(self, i: int) -> bool:
+        return bool(QUOTE_LINE.match(self.raw[i]))
+
+    def role(self, i: int) -> str | None:
+        if i not in self._role:
+            s = self.strip[i]
+            self._role[i] = field_role(s) if s and (":" in s[:45] or "：" in s[:45]) else None
+        return self._role[i]
+
+    def next_nonblank(self, i: int, limit: int = 50) -> int | None:
+        for j in range(i, min(self.n, i + limit)):
+            if self.strip[j]:
+                return j
+        return None
+
+
+def header_block_at(lines: _Lines, i: int) -> bool:
+    """A quoted reply header (From/Sent/To/Subject...) starts at line i."""
+    first = lines.role(i)
+    if first is None:
+        return False
+    roles = {first}
+    j = i + 1
+    loose = 0
+    end = min(lines.n, i + 14)
+    while j < end:
+        if lines.blank(j):
+            loose += 1
+            if loose > 2:
+                break
+        else:
+            role = lines.role(j)
+            if role is None:
+                loose += 1
+                if loose > 3:
+                    break
+            else:
+                roles.add(role)
+                loose = 0
+        j += 1
+    if "from" not in roles:
+        return False
+    return bool(roles & {"sent", "subject"}) or len(roles) >= 3
+
+
+def intro_at(lines: _Lines, i: int, before_quote: bool = False) -> tuple[int, str] | None:
+    """("On ... wrote:" lines count, kind) when an attribution line starts at line i.
+
+    before_quote: a `>` block follows, so a bare "Bob wrote:" (no date, no address) is enough.
+    """
+    first = lines.strip[i]
+    if not first or lines.quote(i) or len(first) > 300:
+        return None
+    if LOTUS_INTRO.match(first):
+        return 1, "verb"
+    first_ok = any(ch.isdigit() for ch in first) or bool(INTRO_START.match(first))
+    parts: list[str] = []
+    for k in range(3):
+        j = i + k
+        if j >= lines.n or lines.blank(j) or (k and lines.quote(j)):
+            break
+        parts.append(lines.strip[j])
+        joined = " ".join(parts)
+        if len(joined) > 400:
+            break
+        if not INTRO_END.search(joined):
+            continue
+        verb = None
+        for verb in INTRO_VERB.finditer(joined):
+            pass
+        if verb is not None and (
+                (first_ok and (any(c.isdigit() for c in joined) or "@" in joined))
+                or (before_quote and len(joined) <= 120)):
+            after = joined[verb.end():].rstrip(" -:：").strip()
+            if (not after or "@" in after or "<" in after or (len(after) <= 40 and INTRO_START.match(first))
+                    or (len(after) <= 60 and any(c.isdigit() for c in after))):
+                return k + 1, "verb"
+        if (k <= 1 and joined.rstrip().endswith((":", "："))
+                and len(joined) <= 250 and (EMAIL_LIKE.search(joined) or "<" in joined)
+                and HAS_TIME_OR_DATE.search(joined)):
+            return k + 1, "date"
+    return None
+
+
+def _quote_block_end(lines: _Lines, i: int) -> int:
+    j = i
+    while j < lines.n:
+        if lines.quote(j):
+            j += 1
+            continue
+        if j + 1 < lines.n and lines.quote(j + 1) and not lines.blank(j) and j > i and lines.quote(j - 1):
+            j += 1  # a quoted line re-wrapped without its '>' (the sender's client broke it)
+            continue
+        if lines.blank(j):
+            nxt = lines.next_nonblank(j, 5)
+            if nxt is not None and lines.quote(nxt):
+                j = nxt
+                continue
+        break
+    return j
+
+
+def _is_boundary(lines: _Lines, k: int) -> bool:
+    s = lines.strip[k]
+    return bool(
+        SIG_DELIMITER.match(s) or DASH_LINE.match(s) or UNDERSCORE_LINE.match(s) or ORIGINAL_MESSAGE.match(s)
+        or FORWARD.match(s) or is_mobile_signature(s) or header_block_at(lines, k) or intro_at(lines, k)
+    )
+
+
+def _substantial_after(lines: _Lines, j: int) -> bool:
+    """Real new text follows a quote block (so the quote was inline, not the start of the history)."""
+    for k in range(j, min(lines.n, j + 400)):
+        if lines.blank(k):
+            continue
+        if lines.quote(k) or _is_boundary(lines, k):
+            return False
+        if len(lines.strip[k]) >= 2:
+            return True
+    return False
+
+
+def _footer_follows(lines: _Lines, i: int) -> bool:
+    seen = 0
+    for k in range(i + 1, min(lines.n, i + 8)):
+        if lines.blank(k):
+            continue
+        seen += 1
+        if LIST_FOOTER_HINT.search(lines.strip[k]):
+            return True
+        if seen >= 3:
+            break
+    return False
+
+
+def _builtin_cut(lines: _Lines, dropped: set[int]) -> tuple[int | None, str, bool]:
+    """(cut line, method, forwarded) from the built-in detectors."""
+    i = 0
+    limit = min(lines.n, limits.MAX_LINE_SCAN)
+    method = "none"
+    while i < limit:
+        s = lines.strip[i]
+        if not s:
+            i += 1
+            continue
+        if len(s) <= 200 and FORWARD.match(s):
+            return None, "forward", True
+        if len(s) <= 200 and ORIGINAL_MESSAGE.match(s):
+            return i, "original-message", False
+        if DASH_LINE.match(s) or UNDERSCORE_LINE.match(s):
+            nxt = lines.next_nonblank(i + 1, 4)
+            if nxt is not None and header_block_at(lines, nxt):
+                return i, "outlook-header", False
+            if _footer_follows(lines, i):
+                return i, "list-footer", False
+        if header_block_at(lines, i):
+            return i, "reply-header", False
+        ahead = lines.next_nonblank(i + 1, 6)
+        quote_next = ahead is not None and lines.quote(ahead)
+        intro = None if lines.quote(i) else intro_at(lines, i, quote_next)
+        if intro is not None:
+            size, kind = intro
+            nxt = lines.next_nonblank(i + size, 6)
+            if nxt is not None and lines.quote(nxt):
+                end = _quote_block_end(lines, nxt)
+                if _substantial_after(lines, end):
+                    dropped.update(range(i, end))
+                    method = "inline-quote"
+                    i = end
+                    continue
+                return i, "on-wrote", False
+            if kind == "verb" or nxt is None:
+                return i, "on-wrote", False
+        if lines.quote(i):
+            end = _quote_block_end(lines, i)
+            if _substantial_after(lines, end):
+                dropped.update(range(i, end))
+                method = "inline-quote"
+                i = end
+                continue
+            return i, "quote", False
+        if is_mobile_signature(s):
+            nxt = lines.next_nonblank(i + 1, 30)
+            if nxt is not None:
+                return i + 1, "mobile-signature", False
+        i += 1
+    return None, method, False
+
+
+def _configured_cut(text: str, lines: _Lines, options: ParseOptions, defects: list[str]) -> int | None:
+    best: int | None = None
+    for pattern in options.multiline_delimiter_patterns:
+        match = safe_regex.search(pattern, text, defects)
+        if match is None:
+            continue
+        start = match.start()
+        line = text.count("\n", 0, start + 1 if text[start:start + 1] == "\n" else start)
+        if best is None or line < best:
+            best = line
+    return best
+
+
+def _is_intro_line(line: str, options: ParseOptions, defects: list[str]) -> bool:
+    s = line.strip()
+    if not s:
+        return False
+    for pattern in options.introductory_patterns:
+        if safe_regex.search(pattern, s, defects, regex.IGNORECASE):
+            return True
+    return False
+
+
+def split_text(text: str, options: ParseOptions, defects: list[str]) -> TextSplit:
+    """Split a plain-text body into the new part and the quoted history."""
+    text = normalise(text)
+    rest = ""
+    if len(text) > limits.MAX_REPLY_INPUT:
+        text, rest = text[: limits.MAX_REPLY_INPUT], text[limits.MAX_REPLY_INPUT:]
+    lines = _Lines(text.split("\n"))
+    dropped: set[int] = set()
+    cut, method, forwarded = _builtin_cut(lines, dropped)
+    if forwarded:
+        return TextSplit(text.strip() + rest, "", "forward", True, True)
+    configured = _configured_cut(text, lines, options, defects)
+    if configured is not None and (cut is None or configured < cut):
+        cut, method = configured, "multiline-pattern"
+    end = lines.n if cut is None else cut
+    kept: list[int] = []
+    for k in range(end):
+        if k in dropped:
+            continue
+        stop = False
+        for pattern, is_stop in options.delimiter_patterns.items():
+            if safe_regex.search(pattern, lines.strip[k], defects):
+                if kept and _is_intro_line(lines.raw[kept[-1]], options, defects):
+                    dropped.add(kept.pop())
+                dropped.add(k)
+                stop = bool(is_stop)
+                break
+        if stop:
+            end = k
+            method = "delimiter-pattern"
+            break
+        if k not in dropped:
+            kept.append(k)
+    # trailing separators, blank lines and a dangling attribution line belong to the history
+    while kept:
+        last = lines.strip[kept[-1]]
+        if (not last or DASH_LINE.match(last) or UNDERSCORE_LINE.match(last)
+                or _is_intro_line(last, options, defects)):
+            dropped.add(kept.pop())
+            continue
+        size = _dangling_intro(lines, kept)
+        if not size:
+            break
+        for _ in range(size):
+            dropped.add(kept.pop())
+    new = "\n".join(lines.raw[k].rstrip() for k in kept).strip("\n")
+    quoted_idx = sorted(dropped | set(range(end, lines.n)))
+    quoted = "\n".join(lines.raw[k] for k in quoted_idx).strip("\n") + rest
+    if not new.strip():
+        return TextSplit(text.strip() + rest, "", "none", False)
+    if method == "none" and quoted.strip():
+        method = "delimiter-pattern"
+    return TextSplit(new, quoted, method, True)
+
+
+def _dangling_intro(lines: _Lines, kept: list[int]) -> int:
+    """Line count of an attribution ("... wrote:" / "<date>, <addr>:") ending the kept lines, else 0."""
+    for size in (1, 2, 3):
+        if len(kept) < size:
+            return 0
+        start = kept[-size]
+        if kept[-size:] != list(range(start, start + size)):
+            return 0
+        found = intro_at(lines, start)
+        if found is not None and found[0] == size:
+            return size
+    return 0

@@ -1,0 +1,296 @@
+"""Mode 2, Mailbox: the messages of one inbox joined with the store's state, a page at a time.
+
+Never loads the whole folder: `services.list_messages` returns one page (PAGE rows, one extra to know if
+there is a next page) in a thread worker. Rows update in place by key when the engine reports messages of
+this inbox. Multi-select (space) feeds reset / ignore / delete, each confirmed and followed by the outcome
+per message. Enter opens the message detail (headers, decision trace, replay, save .eml).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import DataTable, Input, Select, Static
+
+from ..engine.events import Event, MessageHandled
+from ..services import ActionResult
+from ..widgets.filter_query import parse_filter
+from ..widgets.paged_table import PagedTable
+from ..widgets.safe_text import clean, safe_text
+from .confirm import ConfirmScreen
+from .message_detail import MessageDetailScreen
+from .mode_screen import ModeScreen
+from .outcome import OutcomeScreen
+
+PAGE = 200
+STATUSES = ("new", "processed", "error", "undesired", "ignored")
+STATUS_STYLE = {"error": "bold red", "undesired": "yellow", "ignored": "dim", "new": "cyan", "processed": "green"}
+COLUMNS = [("sel", " ", 1), ("status", "Status", 9), ("date", "Date", 11), ("from", "From", 18),
+           ("subject", "Subject", 30), ("ticket", "Ticket", 9), ("error", "Error", 40), ("id", "#", 7)]
+
+
+@dataclass(frozen=True)
+class Query:
+    inbox: str
+    status: str
+    text: str
+    offset: int
+
+
+class MessagesLoaded(Message):
+    def __init__(self, query: Query, rows: list, has_more: bool, total: int | None) -> None:
+        super().__init__()
+        self.query, self.rows, self.has_more, self.total = query, rows, has_more, total
+
+
+class InboxNamesLoaded(Message):
+    def __init__(self, names: list[str]) -> None:
+        super().__init__()
+        self.names = names
+
+
+class MessagesActed(Message):
+    def __init__(self, title: str, results: list) -> None:
+        super().__init__()
+        self.title, self.results = title, results
+
+
+class MailboxScreen(ModeScreen):
+    CSS_PATH = "mailbox.tcss"
+    BINDINGS = [
+        Binding("enter", "open_message", "Detail"),
+        Binding("space", "toggle_selection", "Select"),
+        Binding("a", "select_page", "Select page"),
+        Binding("r", "reset_messages", "Reset"),
+        Binding("i", "ignore_messages", "Ignore"),
+        Binding("d", "delete_messages", "Delete"),
+        Binding("right_square_bracket", "next_page", "Next page", key_display="]"),
+        Binding("left_square_bracket", "previous_page", "Prev page", key_display="["),
+        Binding("slash", "focus_filter", "Filter", key_display="/"),
+        Binding("f5,ctrl+l", "reload", "Refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_state = Query("", "", "", 0)
+        self.selected: set[int] = set()
+        self.rows: dict[int, object] = {}
+        self.inbox_names: list[str] = []
+        self.has_more = False
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="mailbox-bar"):
+            yield Select([], prompt="inbox", compact=True, id="mailbox-inbox")
+            yield Select([(s, s) for s in STATUSES], prompt="any status", compact=True, id="mailbox-status")
+            yield Input(placeholder="/ filter: words in subject, from, error (status:error)", compact=True,
+                        id="mailbox-filter")
+        yield PagedTable(COLUMNS, id="mailbox-table")
+        yield Static("", id="mailbox-info", markup=False)
+
+    @property
+    def table(self) -> PagedTable:
+        return self.query_one("#mailbox-table", PagedTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self._load_inbox_names()
+        self._load()
+
+    # -- public --------------------------------------------------------------------------------------------
+    def show_inbox(self, inbox: str, message_id: int | None = None) -> None:
+        """Show `inbox` from its first page; open `message_id`'s detail when given."""
+        self.query_state = Query(inbox, "" if message_id else self.query_state.status, "", 0)
+        self.selected.clear()
+        select = self.query_one("#mailbox-inbox", Select)
+        if inbox in self.inbox_names:
+            select.value = inbox
+        self.query_one("#mailbox-filter", Input).value = ""
+        if message_id is not None:
+            self.app.push_screen(MessageDetailScreen(message_id))
+        self._load()
+
+    # -- loading ---------------------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="mailbox-names")
+    def _load_inbox_names(self) -> None:
+        self.post_message(InboxNamesLoaded([i.name for i in self.services.list_inboxes()]))
+
+    def on_inbox_names_loaded(self, message: InboxNamesLoaded) -> None:
+        self.inbox_names = message.names
+        select = self.query_one("#mailbox-inbox", Select)
+        with self.prevent(Select.Changed):
+            select.set_options([(safe_text(n, limit=40), n) for n in message.names])
+            if self.query_state.inbox in message.names:
+                select.value = self.query_state.inbox
+        if not self.query_state.inbox and message.names:
+            self.query_state = Query(message.names[0], self.query_state.status, self.query_state.text, 0)
+            with self.prevent(Select.Changed):
+                select.value = message.names[0]
+            self._load()
+
+    def _load(self) -> None:
+        self._fetch(self.query_state)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="mailbox-page")
+    def _fetch(self, query: Query) -> None:
+        if not query.inbox:
+            self.post_message(MessagesLoaded(query, [], False, 0))
+            return
+        rows = self.services.list_messages(query.inbox, query.status, query.text, query.offset, PAGE + 1)
+        total = None
+        if not query.text:
+            counts = next((i.counts for i in self.services.list_inboxes() if i.name == query.inbox), {})
+            total = counts.get(query.status, 0) if query.status else sum(counts.values())
+        self.post_message(MessagesLoaded(query, rows[:PAGE], len(rows) > PAGE, total))
+
+    def on_messages_loaded(self, message: MessagesLoaded) -> None:
+        if message.query != self.query_state:
+            return  # an answer to a query the user has since changed
+        self.rows = {r.id: r for r in message.rows}
+        self.has_more = message.has_more
+        self.table.show_page([(str(r.id), self._cells(r)) for r in message.rows])
+        first = message.query.offset + 1 if message.rows else 0
+        last = message.query.offset + len(message.rows)
+        info = f"{clean(message.query.inbox) or 'no inbox'} · rows {first}-{last}"
+        if message.total is not None:
+            info += f" of {message.total}"
+        elif message.has_more:
+            info += " (more: ])"
+        if self.selected:
+            info += f" · {len(self.selected)} selected"
+        self.query_one("#mailbox-info", Static).update(Text(info))
+
+    def _cells(self, r) -> list[Text]:
+        return [Text("✓" if r.id in self.selected else " ", style="bold"),
+                Text(r.status, style=STATUS_STYLE.get(r.status, "")), Text((r.date or "")[5:16]),
+                safe_text(r.from_addr, limit=120), safe_text(r.subject), Text(r.ticket_ref or ""),
+                safe_text(r.error, "red"), Text(str(r.id))]
+
+    def engine_events(self, batch: list[Event]) -> None:
+        if any(isinstance(e, MessageHandled) and e.inbox == self.query_state.inbox for e in batch):
+            self._load()
+
+    # -- filters and paging ------------------------------------------------------------------------------------
+    @on(Select.Changed, "#mailbox-inbox")
+    def _inbox_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value != self.query_state.inbox:
+            self.selected.clear()
+            self.query_state = Query(event.value, self.query_state.status, self.query_state.text, 0)
+            self._load()
+
+    @on(Select.Changed, "#mailbox-status")
+    def _status_changed(self, event: Select.Changed) -> None:
+        status = event.value if isinstance(event.value, str) else ""
+        self.query_state = Query(self.query_state.inbox, status, self.query_state.text, 0)
+        self._load()
+
+    @on(Input.Submitted, "#mailbox-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        fields, text = parse_filter(event.value, ("status",))
+        status = fields.get("status", "")
+        if status and status not in STATUSES:
+            self.notify(f"unknown status {clean(status)!r}; use one of {', '.join(STATUSES)}", severity="warning",
+                        markup=False)
+            return
+        select = self.query_one("#mailbox-status", Select)
+        with self.prevent(Select.Changed):
+            select.value = status or Select.BLANK
+        self.query_state = Query(self.query_state.inbox, status, text, 0)
+        self._load()
+        self.table.focus()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#mailbox-filter", Input).focus()
+
+    def action_next_page(self) -> None:
+        if self.has_more:
+            q = self.query_state
+            self.query_state = Query(q.inbox, q.status, q.text, q.offset + PAGE)
+            self._load()
+
+    def action_previous_page(self) -> None:
+        q = self.query_state
+        if q.offset:
+            self.query_state = Query(q.inbox, q.status, q.text, max(0, q.offset - PAGE))
+            self._load()
+
+    def action_reload(self) -> None:
+        self._load_inbox_names()
+        self._load()
+
+    # -- selection and actions -----------------------------------------------------------------------------------
+    def action_toggle_selection(self) -> None:
+        key = self.table.current_key
+        if key is None:
+            return
+        message_id = int(key)
+        self.selected.symmetric_difference_update({message_id})
+        if message_id in self.rows:
+            self.table.update_row(key, self._cells(self.rows[message_id]))
+        if self.table.cursor_row < self.table.row_count - 1:
+            self.table.move_cursor(row=self.table.cursor_row + 1)
+
+    def action_select_page(self) -> None:
+        page = set(self.rows)
+        self.selected = set() if page <= self.selected else self.selected | page
+        for message_id, row in self.rows.items():
+            self.table.update_row(str(message_id), self._cells(row))
+
+    def _targets(self) -> list[int]:
+        if self.selected:
+            return sorted(self.selected)
+        key = self.table.current_key
+        return [int(key)] if key is not None else []
+
+    def _confirm(self, verb: str, explain: str, action: str) -> None:
+        ids = self._targets()
+        if not ids:
+            self.notify("No message selected.", severity="warning")
+            return
+        question = Text.assemble((f"{verb} {len(ids)} message(s)?", "bold"), f"\n{explain}\n")
+        for message_id in ids[:8]:
+            row = self.rows.get(message_id)
+            question.append(f"\n#{message_id} ")
+            if row is not None:
+                question.append(clean(row.subject, limit=60))
+        if len(ids) > 8:
+            question.append(f"\n… and {len(ids) - 8} more")
+        self.app.push_screen(ConfirmScreen(question, verb),
+                             lambda yes: yes and self._act(action, verb, ids))
+
+    def action_reset_messages(self) -> None:
+        self._confirm("Reset", "They go back to new and are processed on the next pass; "
+                               "a message that fed a ticket keeps feeding that ticket.", "reset_messages")
+
+    def action_ignore_messages(self) -> None:
+        self._confirm("Ignore", "They are left alone from now on (kept on the server).", "ignore_messages")
+
+    def action_delete_messages(self) -> None:
+        self._confirm("Delete", "They are deleted from the mail server, then from the store.", "delete_messages")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="mailbox-act")
+    def _act(self, action: str, verb: str, ids: list[int]) -> None:
+        try:
+            results = getattr(self.services, action)(ids)
+        except Exception as exc:  # noqa: BLE001 - one line per message rather than a dead screen
+            results = [ActionResult(i, False, f"{type(exc).__name__}: {exc}") for i in ids]
+        self.post_message(MessagesActed(verb, results))
+
+    def on_messages_acted(self, message: MessagesActed) -> None:
+        self.selected.clear()
+        self.app.push_screen(OutcomeScreen(message.title, message.results))
+        self._load()
+
+    def action_open_message(self) -> None:
+        key = self.table.current_key
+        if key is not None:
+            self.app.push_screen(MessageDetailScreen(int(key)))
+
+    @on(DataTable.RowSelected, "#mailbox-table")
+    def _row_selected(self, _: DataTable.RowSelected) -> None:
+        """Enter on the table (the DataTable consumes the key and says which row)."""
+        self.action_open_message()

@@ -1,0 +1,223 @@
+"""One ticket: fields, description, case log (newest first), contacts, attachments (save to a file),
+history and source messages (jump to them in the Mailbox mode), with the operator's actions: the stimuli
+the lifecycle allows from the current state, and a public or private case log entry.
+
+All ticket text came from mail, so it goes through safe_text; service calls run in thread workers.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
+
+from ..widgets.safe_text import clean, safe_text
+from .choice import ChoiceScreen
+from .log_entry import LogEntryScreen
+from .message_detail import FileSaved
+from .save_file import SaveFileScreen
+
+
+class TicketLoaded(Message):
+    def __init__(self, detail, error: str = "") -> None:
+        super().__init__()
+        self.detail, self.error = detail, error
+
+
+class TicketActed(Message):
+    def __init__(self, what: str, error: str = "") -> None:
+        super().__init__()
+        self.what, self.error = what, error
+
+
+class MessageLocated(Message):
+    def __init__(self, inbox: str, message_id: int) -> None:
+        super().__init__()
+        self.inbox, self.message_id = inbox, message_id
+
+
+class TicketDetailScreen(Screen):
+    CSS_PATH = "ticket_detail.tcss"
+    BINDINGS = [
+        Binding("escape,q", "close", "Back"),
+        Binding("s", "apply_stimulus", "Stimulus"),
+        Binding("l", "add_log", "Log entry"),
+        Binding("right_square_bracket", "next_tab", "Next tab", key_display="]"),
+        Binding("left_square_bracket", "previous_tab", "Prev tab", key_display="["),
+    ]
+    TABS = ("overview", "caselog", "contacts", "attachments", "history", "messages")
+
+    def __init__(self, ref: str) -> None:
+        super().__init__()
+        self.ref = ref
+        self.detail = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(f"{self.ref}: loading…", style="bold"), id="ticket-title", markup=False)
+        with TabbedContent(id="ticket-tabs"):
+            with TabPane("Overview", id="overview"):
+                with VerticalScroll():
+                    yield Static("", id="ticket-overview", markup=False)
+            with TabPane("Case log", id="caselog"):
+                with VerticalScroll():
+                    yield Static("", id="ticket-caselog", markup=False)
+            with TabPane("Contacts", id="contacts"):
+                yield Static("", id="ticket-contacts", markup=False)
+            with TabPane("Attachments", id="attachments"):
+                yield OptionList(id="ticket-attachments")
+            with TabPane("History", id="history"):
+                with VerticalScroll():
+                    yield Static("", id="ticket-history", markup=False)
+            with TabPane("Mails", id="messages"):
+                yield OptionList(id="ticket-messages")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-load")
+    def _load(self) -> None:
+        try:
+            self.post_message(TicketLoaded(self.app.services.get_ticket(self.ref)))  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(TicketLoaded(None, f"{type(exc).__name__}: {exc}"))
+
+    def on_ticket_loaded(self, message: TicketLoaded) -> None:
+        title = self.query_one("#ticket-title", Static)
+        if message.detail is None:
+            title.update(Text(clean(f"{self.ref}: {message.error}", limit=300), style="bold red"))
+            return
+        d = self.detail = message.detail
+        s = d.summary
+        title.update(Text.assemble((f"{s.ref} ", "bold"), (f"[{s.status}] ", "bold cyan"), clean(s.title, limit=300)))
+        overview = Text()
+        for label, value in (("class", s.klass), ("status", s.status), ("caller", s.caller_email), ("org", s.org),
+                             ("origin", s.origin), ("created", s.created), ("updated", s.updated),
+                             ("follows", d.parent or ""), ("stimuli", ", ".join(d.stimuli) or "none")):
+            overview.append(f"{label:>8}: ", style="bold")
+            overview.append(clean(value, limit=500) + "\n")
+        overview.append("\nDescription\n", style="bold underline")
+        overview.append(clean(d.description_text, multiline=True, limit=200_000))
+        self.query_one("#ticket-overview", Static).update(overview)
+        log = Text()
+        for entry in d.case_log:
+            log.append(clean(f"{entry['date']} · {entry['log']} · {entry['author']}", limit=300) + "\n", style="bold")
+            log.append(clean(entry["text"], multiline=True, limit=100_000).strip() + "\n\n")
+        self.query_one("#ticket-caselog", Static).update(log or Text("(empty)", style="dim"))
+        self.query_one("#ticket-contacts", Static).update(
+            Text(clean("\n".join(d.contacts), multiline=True)) if d.contacts else Text("(none)", style="dim"))
+        attachments = self.query_one("#ticket-attachments", OptionList)
+        attachments.clear_options()
+        attachments.add_options([Option(safe_text(f"{a['filename']}  ({a['content_type']}, {a['size']} bytes"
+                                                  f"{', inline' if a['inline'] else ''})  enter: save"), id=str(a["id"]))
+                                 for a in d.attachments])
+        history = Text()
+        for change in d.history:
+            history.append(clean(f"{change['date']} {change['who']}: {change['summary']} "
+                                 f"({', '.join(map(str, change['fields']))})", limit=500) + "\n")
+        self.query_one("#ticket-history", Static).update(history or Text("(none)", style="dim"))
+        messages = self.query_one("#ticket-messages", OptionList)
+        messages.clear_options()
+        messages.add_options([Option(safe_text(f"#{row}  {mid}  enter: open in Mailbox"), id=str(row))
+                              for row, mid in zip(d.message_rows, d.messages)])
+
+    # -- tabs -----------------------------------------------------------------------------------------------------
+    def _move_tab(self, step: int) -> None:
+        tabs = self.query_one("#ticket-tabs", TabbedContent)
+        tabs.active = self.TABS[(self.TABS.index(tabs.active or "overview") + step) % len(self.TABS)]
+
+    def action_next_tab(self) -> None:
+        self._move_tab(1)
+
+    def action_previous_tab(self) -> None:
+        self._move_tab(-1)
+
+    # -- attachments and source mails -----------------------------------------------------------------------------
+    @on(OptionList.OptionSelected, "#ticket-attachments")
+    def _attachment_chosen(self, event: OptionList.OptionSelected) -> None:
+        attachment = next(a for a in self.detail.attachments if str(a["id"]) == event.option.id)
+        self.app.push_screen(SaveFileScreen(f"attachment {attachment['filename']}", attachment["filename"]),
+                             lambda path: path and self._save_attachment(attachment["id"], path))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-save")
+    def _save_attachment(self, attachment_id: int, path: str) -> None:
+        try:
+            _, data = self.app.services.attachment_bytes(attachment_id)  # type: ignore[attr-defined]
+            Path(path).expanduser().write_bytes(data)
+        except Exception as exc:  # noqa: BLE001 - OSError or a vanished attachment: said, not fatal
+            self.post_message(FileSaved(path, getattr(exc, "strerror", None) or str(exc)))
+        else:
+            self.post_message(FileSaved(path))
+
+    def on_file_saved(self, message: FileSaved) -> None:
+        if message.error:
+            self.notify(clean(f"cannot write {message.path}: {message.error}"), severity="error", markup=False)
+        else:
+            self.notify(clean(f"saved {message.path}"), markup=False)
+
+    @on(OptionList.OptionSelected, "#ticket-messages")
+    def _message_chosen(self, event: OptionList.OptionSelected) -> None:
+        self._locate(int(event.option.id or 0))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-locate")
+    def _locate(self, message_id: int) -> None:
+        try:
+            info, _, _ = self.app.services.message_detail(message_id)  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(TicketActed(f"open message #{message_id}", str(exc)))
+            return
+        self.post_message(MessageLocated(info.inbox, message_id))
+
+    async def on_message_located(self, message: MessageLocated) -> None:
+        self.dismiss(None)
+        await self.app.open_mailbox(message.inbox, message.message_id)  # type: ignore[attr-defined]
+
+    # -- operator actions -----------------------------------------------------------------------------------------
+    def action_apply_stimulus(self) -> None:
+        if self.detail is None:
+            return
+        if not self.detail.stimuli:
+            self.notify(f"No stimulus applies in state {self.detail.summary.status}.", severity="warning")
+            return
+        self.app.push_screen(ChoiceScreen(f"Apply to {self.ref} (now {self.detail.summary.status}):",
+                                          self.detail.stimuli),
+                             lambda stimulus: stimulus and self._stimulus(stimulus))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-act")
+    def _stimulus(self, stimulus: str) -> None:
+        try:
+            state = self.app.services.ticket_stimulus(self.ref, stimulus)  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(TicketActed(stimulus, str(exc)))
+        else:
+            self.post_message(TicketActed(f"{stimulus}: {self.ref} is now {state}"))
+
+    def action_add_log(self) -> None:
+        if self.detail is not None:
+            self.app.push_screen(LogEntryScreen(self.ref), lambda entry: entry and self._log(*entry))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-act")
+    def _log(self, text: str, public: bool) -> None:
+        try:
+            self.app.services.ticket_log(self.ref, text, public=public)  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(TicketActed("log entry", str(exc)))
+        else:
+            self.post_message(TicketActed(f"{'public' if public else 'private'} log entry added"))
+
+    def on_ticket_acted(self, message: TicketActed) -> None:
+        if message.error:
+            self.notify(clean(f"{message.what} failed: {message.error}", limit=400), severity="error", markup=False)
+        else:
+            self.notify(clean(message.what), markup=False)
+        self._load()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
