@@ -18,13 +18,34 @@ def new_owner(kind: str) -> str:
     return f"{kind}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def _dead_local_holder(owner: str) -> bool:
+    """A holder on this machine whose process is gone (a killed cron run) need not be waited for."""
+    _, _, rest = owner.partition("@")
+    host, _, pid = rest.partition(":")
+    pid = pid.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def claim(inbox_id: int, owner: str, seconds: int) -> str | None:
-    """Take the lease; returns None on success, else the current holder's name."""
+    """Take the lease; returns None on success, else the current holder's name.
+
+    An expired lease, or one held by a dead process of this machine, is taken over.
+    """
     now = utcnow()
     expires = now + dt.timedelta(seconds=seconds)
     try:
         with database_proxy.atomic():
-            InboxLease.delete().where((InboxLease.inbox == inbox_id) & (InboxLease.expires < now)).execute()
+            stale = InboxLease.select().where(InboxLease.inbox == inbox_id).first()
+            if stale and (stale.expires < now or _dead_local_holder(stale.owner)):
+                InboxLease.delete().where((InboxLease.id == stale.id) & (InboxLease.owner == stale.owner)).execute()
             InboxLease.create(inbox=inbox_id, owner=owner, expires=expires)
         return None
     except IntegrityError:

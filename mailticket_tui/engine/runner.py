@@ -175,10 +175,16 @@ class InboxPass:
              remote: RemoteMessage, rekey: bool) -> None:
         where = Located(self.row.id, self.folder, uidvalidity, remote.key, remote.uid, remote.size)
         limit = parse_size(self.settings.engine.maximum_email_size)
-        if limit and remote.size > limit:
-            self._too_big(source, state, where, limit)
+        try:
+            if limit and remote.size > limit:
+                self._too_big(source, state, where, limit)
+                return
+            raw = source.fetch(remote.key)
+        except SourceError as exc:
+            if exc.kind != "missing":
+                raise
+            self.trace(f"message {remote.key}: gone from the server before it was read; skipped")
             return
-        raw = source.fetch(remote.key)
         self.count(read=1)
         if rekey and self._rekeyed(where, raw):
             return
@@ -262,6 +268,11 @@ class InboxPass:
             else:
                 source.delete([row.key])
         except SourceError as exc:
+            if exc.kind == "missing":  # someone else removed it: nothing left to do on the server
+                self.trace(f"message {row.key}: already gone from the server")
+                MailMessage.update(disposition_pending="", on_server=False, vanished_at=utcnow()).where(
+                    MailMessage.id == row.id).execute()
+                return
             self.trace(f"message {row.key}: {action} failed ({exc}); retried next pass")
             if exc.kind in ("refused", "timeout", "protocol", "dns"):
                 raise

@@ -11,7 +11,7 @@ import re
 from dataclasses import Field, fields
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -47,17 +47,18 @@ def grouped_fields() -> list[tuple[str, list[Field]]]:
     return groups + ([("Other settings", rest)] if rest else [])
 
 
-def field_problems(problems: list[str], name: str) -> dict[str, list[str]]:
-    """settings_from_dict's lines about inbox[0] -> {field or "": [messages]}."""
-    prefix = "settings: inbox[0]" + (f" ({name})" if name else "")
+def field_problems(problems: list[str], index: int, name: str) -> dict[str, list[str]]:
+    """settings_from_dict's lines about inbox[index] -> {field or "": [messages]}."""
+    prefix = f"settings: inbox[{index}]" + (f" ({name})" if name else "")
     out: dict[str, list[str]] = {}
     for line in problems:
         if not line.startswith(prefix):
             continue
-        rest = line[len(prefix):]
-        match = re.match(r"\.(\w+)", rest)
-        key = match.group(1) if match else ""
-        out.setdefault(key, []).append(rest[match.end():].lstrip("[]0123456789.'\": ") if match else rest.lstrip(": "))
+        match = re.match(r"\.(\w+)(?:\[\d+\]|\.'[^']*')*: ?", line[len(prefix):])
+        if match:
+            out.setdefault(match.group(1), []).append(line[len(prefix) + match.end():])
+        else:
+            out.setdefault("", []).append(line[len(prefix):].lstrip(": "))
     return out
 
 
@@ -151,12 +152,13 @@ class InboxFormScreen(ModalScreen[InboxSettings | None]):
         others = [i for i in settings_to_dict(self.settings, with_secrets=True)["inbox"]
                   if not self.original or i["name"] != self.original.name]
         try:
-            validated = settings_from_dict({"inbox": [data, *others]})
+            # the edited inbox last, so "duplicate name" is reported on it rather than on the other one
+            validated = settings_from_dict({"inbox": [*others, data]})
         except SettingsError as exc:
             name = data["name"] if isinstance(data.get("name"), str) else ""
-            problems = field_problems(exc.problems, name)
+            problems = field_problems(exc.problems, len(others), name)
             return None, problems or {"": ["the other inboxes have problems: " + "; ".join(exc.problems)]}
-        return validated.inboxes[0], {}
+        return validated.inboxes[-1], {}
 
     def _show_problems(self, problems: dict[str, list[str]]) -> None:
         for f in fields(InboxSettings):
@@ -174,14 +176,6 @@ class InboxFormScreen(ModalScreen[InboxSettings | None]):
     def on_mount(self) -> None:
         self._show_problems({})
         self.query_one("#field-name").focus()
-
-    @on(Input.Changed)
-    @on(Select.Changed)
-    @on(Checkbox.Changed)
-    def _clear_field_error(self, event) -> None:
-        name = (event.control.id or "").removeprefix("field-")
-        if name and self.query(f"#error-{name}"):
-            self.query_one(f"#error-{name}", Static).display = False
 
     def on_descendant_focus(self, event) -> None:
         widget_id = getattr(event.widget, "id", None) or ""

@@ -102,15 +102,13 @@ def decode_text(data: bytes, charset: str | None, defects: list[str] | None = No
     try:
         return data.decode(codec)
     except UnicodeDecodeError:
-        if codec != "utf-8" or defects is None:
-            pass
         if defects is not None:
             defects.append(f"text not valid {codec}: decoded with fallback")
-        if codec == "utf-8":
-            return guess_decode(data) if not _mostly_utf8(data) else data.decode("utf-8", "replace")
-        return data.decode(codec, "replace")
+        if codec == "utf-8" and _mostly_utf8(data):
+            return data.decode("utf-8", "replace")
+        return guess_decode(data)
     except Exception:  # noqa: BLE001 - odd codecs (utf-32, cp codecs) raise other errors on junk
-        return data.decode("utf-8", "replace")
+        return guess_decode(data)
 
 
 def _mostly_utf8(data: bytes) -> bool:

@@ -22,7 +22,7 @@ def _b64(body: bytes, defects: list[str]) -> bytes:
     clean = _B64_WS.sub(b"", body)
     junk = _B64_JUNK.findall(clean)
     if junk:
-        if len(junk) * 20 > len(clean):
+        if len(junk) * 4 > len(clean):
             # Far too much non-base64: the label lies, the content is plain.
             defects.append("Content-Transfer-Encoding base64 on non-base64 content: used as is")
             return body

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from functools import lru_cache
 
 import html2text
 import nh3
@@ -19,6 +20,9 @@ _ANCHOR = re.compile(r"<(/?)a\b([^<>]{0,4000})>", re.I)
 _HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
 _TAG = re.compile(r"<[^<>]{0,4000}>")
 _DROP_WITH_CONTENT = ("head", "style", "script", "title", "xml", "noscript", "template", "object", "iframe")
+_ROW = re.compile(r"(<tr\b[^<>]{0,2000}>)", re.I)
+_CELL = re.compile(r"(<t[dh]\b[^<>]{0,2000}>)", re.I)
+_CODE_TAG = re.compile(r"<(/?)(?:tt|code)\b", re.I)
 _MAX_NEST = 20  # deeper list/quote levels are flattened (see module docstring)
 
 
@@ -144,11 +148,18 @@ def html_to_text(html: str) -> str:
     """Readable text of an HTML body: paragraphs, line breaks, lists, `> ` quotes, links as text (url)."""
     if not html:
         return ""
+    return _html_to_text_cached(html)
+
+
+@lru_cache(maxsize=8)  # the body text and the new-part path convert the same HTML of one message
+def _html_to_text_cached(html: str) -> str:
     try:
         html = html[: limits.MAX_HTML_INPUT]
         html = _drop_elements(html, _DROP_WITH_CONTENT)
         html = flatten_nesting(html)
         html = _inline_links(html)
+        html = _CELL.sub(r"\1 ", _ROW.sub(r"<br>\1", html))  # tables are flattened: keep cells apart
+        html = _CODE_TAG.sub(r"<\1span", html)  # no markdown backticks around <tt>/<code>
         text = _converter().handle(html)
     except Exception:  # noqa: BLE001 - html2text on hostile input: fall back to tag stripping
         text = html_lib.unescape(_TAG.sub(" ", html))

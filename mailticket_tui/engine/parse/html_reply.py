@@ -28,8 +28,10 @@ _QUOTE_CLASSES = {
 _QUOTE_IDS = {
     "divrplyfwdmsg": "owa-html", "x_divrplyfwdmsg": "owa-html", "appendonsend": "owa-html",
     "x_appendonsend": "owa-html", "olk_src_body_section": "outlook-html", "zwchr": "zimbra-html",
+    "stopspelling": "hotmail-html", "ecxstopspelling": "hotmail-html", "mail-editor-reference-message-container":
+    "outlook-html", "divrplyfwdmsg_" : "owa-html",
 }
-_NO_INLINE = {"owa-html", "outlook-html", "zimbra-html", "thunderbird-html"}
+_NO_INLINE = {"owa-html", "outlook-html", "zimbra-html", "thunderbird-html", "hotmail-html"}
 
 
 @dataclass
@@ -44,11 +46,14 @@ class HtmlSplit:
 
 
 def _container_kind(el: Element) -> str | None:
-    classes = el.classes()
+    classes = {c[2:] if c.startswith("x_") else c for c in el.classes()}  # OWA prefixes x_ when quoting
     for cls in classes:
         if cls in _QUOTE_CLASSES:
             return _QUOTE_CLASSES[cls]
     ident = el.get("id").lower()
+    ident = ident[2:] if ident.startswith("x_") else ident
+    if el.get("name").lower() in ("quote", "quoted-content"):  # GMX / web.de
+        return "gmx-html"
     if ident in _QUOTE_IDS or ident.endswith("yahoo_quoted"):
         return _QUOTE_IDS.get(ident, "yahoo-html")
     if el.tag == "blockquote":
@@ -218,9 +223,12 @@ def split_html(html: str, options: ParseOptions, defects: list[str]) -> HtmlSpli
     if not forwarded:
         if _apply_configured(root, options, signatures) and method == "none":
             method = "html-tags-to-remove"
-    _trim_trailing(root)
-    kept_html = serialize(root)
-    text = html_to_text(kept_html)
+    if method == "none" and not forwarded:
+        kept_html, text = html, html_to_text(html)  # untouched: reuse the body's conversion
+    else:
+        _trim_trailing(root)
+        kept_html = serialize(root)
+        text = html_to_text(kept_html)
     split = split_text(text, options, defects) if not forwarded else None
     confident = True
     if split is not None:

@@ -180,6 +180,7 @@ def _parse(raw: bytes, options: ParseOptions, defects: list[str], size: int, dig
         new_part = extract_new_part(plain_alt, raw_html, options, defects)
     else:
         new_part = extract_new_part(body_text, None, options, defects)
+    body_text = body_text.rstrip()
     embedded = _embedded_text(structure, defects)
     if embedded:
         body_text = (body_text + "\n\n" + embedded).strip()

@@ -11,6 +11,7 @@ patterns) run too, through safe_regex; the earliest cut wins. An empty result fa
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import regex
@@ -21,6 +22,9 @@ from .patterns import (
     DASH_LINE, EMAIL_LIKE, FORWARD, HAS_TIME_OR_DATE, INTRO_END, INTRO_START, INTRO_VERB, LIST_FOOTER_HINT,
     LOTUS_INTRO, ORIGINAL_MESSAGE, QUOTE_LINE, SIG_DELIMITER, UNDERSCORE_LINE, field_role, is_mobile_signature,
 )
+
+
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass
@@ -102,9 +106,12 @@ def intro_at(lines: _Lines, i: int, before_quote: bool = False) -> tuple[int, st
     first = lines.strip[i]
     if not first or lines.quote(i) or len(first) > 300:
         return None
+    # cheap reject: an attribution always ends (within 3 lines) with ':' or a dash run
+    if not any(lines.strip[j].endswith((":", "：", "-")) for j in range(i, min(lines.n, i + 3))):
+        return None
     if LOTUS_INTRO.match(first):
         return 1, "verb"
-    first_ok = any(ch.isdigit() for ch in first) or bool(INTRO_START.match(first))
+    first_ok = bool(_DIGIT.search(first)) or bool(INTRO_START.match(first))
     parts: list[str] = []
     for k in range(3):
         j = i + k
@@ -120,11 +127,11 @@ def intro_at(lines: _Lines, i: int, before_quote: bool = False) -> tuple[int, st
         for verb in INTRO_VERB.finditer(joined):
             pass
         if verb is not None and (
-                (first_ok and (any(c.isdigit() for c in joined) or "@" in joined))
+                (first_ok and (_DIGIT.search(joined) or "@" in joined))
                 or (before_quote and len(joined) <= 120)):
             after = joined[verb.end():].rstrip(" -:：").strip()
             if (not after or "@" in after or "<" in after or (len(after) <= 40 and INTRO_START.match(first))
-                    or (len(after) <= 60 and any(c.isdigit() for c in after))):
+                    or (len(after) <= 60 and _DIGIT.search(after))):
                 return k + 1, "verb"
         if (k <= 1 and joined.rstrip().endswith((":", "："))
                 and len(joined) <= 250 and (EMAIL_LIKE.search(joined) or "<" in joined)

@@ -5,8 +5,9 @@ store. Reads use BODY.PEEK so \\Seen never changes; the only writes are delete()
 
 Choices worth knowing:
 * A poll with nothing new is three O(1) round trips: NOOP (lets the session see new mail), STATUS
-  (UIDVALIDITY, UIDNEXT, MESSAGES) and `UID SEARCH UID n+1:*` (whose answer always includes the highest UID, even when it is <= n:
-  filtered out here). Listing details (RFC822.SIZE, Message-ID) are fetched only for new UIDs.
+  (UIDVALIDITY, UIDNEXT, MESSAGES) and `UID SEARCH UID n+1:*` (whose answer always includes the
+  highest UID, even when it is <= n: filtered out here). Sizes and Message-IDs are fetched only for
+  the new UIDs.
 * delete(): \\Deleted then `UID EXPUNGE` of exactly our UIDs when the server has UIDPLUS. Without
   UIDPLUS a plain EXPUNGE would also remove messages another client flagged \\Deleted but still
   wants to undo, so we EXPUNGE only when every \\Deleted message in the folder is one of ours;

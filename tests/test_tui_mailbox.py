@@ -1,0 +1,146 @@
+"""Mailbox mode: pages from the store, filters, multi-select with reset/ignore/delete (confirmed, outcome
+per message), live updates from the engine, and the message detail (trace, headers, replay, save .eml).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, Static
+
+from mailticket_tui.app import build_app
+from mailticket_tui.screens.confirm import ConfirmScreen
+from mailticket_tui.screens.mailbox import MailboxScreen
+from mailticket_tui.screens.message_detail import MessageDetailScreen
+from mailticket_tui.screens.outcome import OutcomeScreen
+from mailticket_tui.screens.save_file import SaveFileScreen
+from mailticket_tui.store.models import MailMessage
+
+from .test_tui_support import add_messages, mail_bytes, maildir_inbox, make_maildir, open_store, settle
+
+
+def info(app) -> str:
+    return str(app.screen.query_one("#mailbox-info", Static).visual)
+
+
+async def test_pages_through_the_store_and_filters(tmp_path: Path) -> None:
+    services = open_store(tmp_path, maildir_inbox("support", make_maildir(tmp_path / "M")))
+    add_messages("support", 430, subject="Printer jams #{n}")
+    add_messages("support", 20, subject="Disk full #{n}", status="error", error="boom")
+    app = build_app(services, start_engine=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # open the inbox under the cursor
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, MailboxScreen)
+        assert screen.table.row_count == 200 and "rows 1-200 of 450" in info(app)
+        assert screen.table.row_keys[0] == "450"  # newest first
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert "rows 201-400 of 450" in info(app)
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await settle(pilot)
+        assert "rows 401-450 of 450" in info(app) and screen.table.row_count == 50
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert "rows 201-400" in info(app)
+
+        await pilot.press("slash")
+        await pilot.press(*"status:error disk")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.table.row_count == 20 and "rows 1-20" in info(app)
+        assert {r.status for r in screen.rows.values()} == {"error"}
+        await pilot.press("slash", "ctrl+u", *"#7", "enter")  # text only, the status filter was cleared
+        await settle(pilot)
+        assert sorted(r.subject for r in screen.rows.values()) == ["Disk full #7", "Printer jams #7"]
+
+
+async def test_select_then_ignore_reset_and_delete_with_confirmation(tmp_path: Path) -> None:
+    services = open_store(tmp_path, maildir_inbox("support", make_maildir(tmp_path / "M")))
+    ids = add_messages("support", 5, status="error", error="no caller")
+    app = build_app(services, start_engine=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await app.open_mailbox("support")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("space", "space")  # the two newest
+        assert screen.selected == {ids[-1], ids[-2]}
+        await pilot.press("i")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, OutcomeScreen)
+        assert [(r.id, r.ok) for r in app.screen.results] == [(ids[-2], True), (ids[-1], True)]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert screen.rows[ids[-1]].status == "ignored" and screen.selected == set()
+
+        await pilot.press("r", "n")  # refused: nothing happens
+        await settle(pilot)
+        assert MailMessage.get_by_id(ids[-1]).status == "ignored"
+        await pilot.press("r", "y")  # the row under the cursor (no selection): back to new
+        await settle(pilot)
+        assert isinstance(app.screen, OutcomeScreen) and app.screen.results[0].ok
+        await pilot.press("escape")
+        await settle(pilot)
+
+        await pilot.press("a", "d", "y")  # the whole page
+        await settle(pilot)
+        assert len(app.screen.results) == 5 and all(r.ok for r in app.screen.results)
+        assert "already gone from the server" in app.screen.results[0].message
+        await pilot.press("escape")
+        await settle(pilot)
+        assert screen.table.row_count == 0 and MailMessage.select().count() == 0
+
+
+async def test_rows_follow_the_engine_live(tmp_path: Path) -> None:
+    maildir = make_maildir(tmp_path / "M")
+    services = open_store(tmp_path, maildir_inbox("support", maildir))
+    app = build_app(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        while not app.engine_view.inboxes:  # the first pass found nothing
+            await pilot.pause(0.05)
+        await app.open_mailbox("support")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.table.row_count == 0
+        for n in range(3):
+            (maildir / "new" / f"{n}.M{n}.test").write_bytes(mail_bytes(f"Live #{n}"))
+        app.action_poll_now()
+        for _ in range(200):
+            await settle(pilot, 1)
+            if screen.table.row_count == 3 and all(r.status == "processed" for r in screen.rows.values()):
+                break
+        assert sorted(r.subject for r in screen.rows.values()) == ["Live #0", "Live #1", "Live #2"]
+        assert all(r.ticket_ref for r in screen.rows.values())
+        await pilot.press("q")
+
+
+async def test_message_detail_replay_and_save(tmp_path: Path) -> None:
+    services = open_store(tmp_path, maildir_inbox("support", make_maildir(tmp_path / "M")))
+    raw = mail_bytes("Printer jams on floor 3")
+    [message_id] = add_messages("support", 1, status="error", error="caller unknown", raw=raw)
+    app = build_app(services, start_engine=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await app.open_mailbox("support", message_id)
+        await settle(pilot)
+        assert isinstance(app.screen, MessageDetailScreen)
+        text = " ".join(str(w.visual) for w in app.screen.query(Static))
+        assert "caller unknown" in text and "decision: error" in text
+        assert "Subject: Printer jams on floor 3" in text  # raw headers
+        await pilot.press("w")
+        await settle(pilot)
+        replay = str(app.screen.query_one("#detail-replay", Static).visual)
+        assert "What would happen now" in replay and "decision: create" in replay
+        await pilot.press("s")
+        assert isinstance(app.screen, SaveFileScreen)
+        target = tmp_path / "saved.eml"
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert target.read_bytes() == raw
+        await pilot.press("escape")
+        assert isinstance(app.screen, MailboxScreen)
