@@ -173,26 +173,31 @@ def rates(results: list[CaseResult]) -> dict[str, tuple[int, int]]:
     return out
 
 
+SHORT = {"must_parse": "parse", "subject": "subj", "from": "from", "text_body_prefix": "body",
+         "attachment_count": "att#", "attachment_filenames": "attname", "is_autoreply": "auto",
+         "auto_kind": "autokind", "defects": "defects", "new_part_exact": "np_exact",
+         "new_part_constraints": "np_constr", "max_seconds": "np_time", "new_part_f1": "np_f1"}
+
+
 def table(results: list[CaseResult]) -> str:
+    """Per-source score table: passed/checked per metric, mean token F1 of the new part."""
     by_source: dict[str, list[CaseResult]] = defaultdict(list)
     for r in results:
         by_source[r.source].append(r)
-    cols = [m for m in (*METRICS, "new_part_f1") if any(m in rates(results) for _ in [0])]
-    lines = ["parse corpus scores (passed/checked; f1 = mean token F1)"]
-    header = f"{'source':<10}" + "".join(f"{c[:14]:>16}" for c in cols)
-    lines.append(header)
-    for source in sorted(by_source) + ["OVERALL"]:
-        group = results if source == "OVERALL" else by_source[source]
-        rate = rates(group)
+    overall = rates(results)
+    cols = [m for m in (*METRICS, "new_part_f1") if m in overall]
+    lines = ["passed/checked per metric; np_f1 = mean token F1 of the new part",
+             f"{'source':<10}" + "".join(f"{SHORT[c]:>10}" for c in cols)]
+    for source in [*sorted(by_source), "OVERALL"]:
+        rate = overall if source == "OVERALL" else rates(by_source[source])
         row = f"{source:<10}"
         for col in cols:
             if col not in rate:
-                row += f"{'-':>16}"
+                row += f"{'-':>10}"
             elif col == "new_part_f1":
-                row += f"{rate[col][0] / 1000:>16.3f}"
+                row += f"{rate[col][0] / 1000:>10.3f}"
             else:
-                ok, n = rate[col]
-                row += f"{f'{ok}/{n} {100 * ok / n:.0f}%':>16}"
+                row += f"{f'{rate[col][0]}/{rate[col][1]}':>10}"
         lines.append(row)
     return "\n".join(lines)
 
@@ -204,6 +209,6 @@ if __name__ == "__main__":
         for r in res:
             bad = [k for k, v in r.checks.items() if not v]
             if bad or (r.f1 is not None and r.f1 < 0.999):
-                print(f"\n--- {r.id if hasattr(r, 'id') else r.case_id} {bad} f1={r.f1}")
+                print(f"\n--- {r.case_id} {bad} f1={r.f1}")
                 for key, value in r.detail.items():
                     print(f"   {key}: {value!r}"[:1500])

@@ -253,3 +253,12 @@ def test_lying_content_type_is_sniffed() -> None:
             b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(b"MZ\x90\x00evil") + b"\r\n--b--\r\n")
     att = parse_message(mail(body, ctype=b'multipart/mixed; boundary="b"')).attachments[0]
     assert att.content_type == "application/x-msdownload" and att.declared_type == "image/png"
+
+
+@pytest.mark.timeout(20)
+def test_long_lines_do_not_backtrack() -> None:
+    body = b"hello\r\n> quoted\r\n" + b"> " * 500_000 + b"\r\nmore\r\n" + b" " * 1_000_000 + b"x\r\n"
+    raw = mail(body).replace(b"From: Alice <alice@example.com>", b"From: " + b"a" * 60_000)
+    start = time.perf_counter()
+    parsed = parse_message(raw)
+    assert time.perf_counter() - start < 5 and parsed.error is None

@@ -84,8 +84,9 @@ def add_messages(inbox: str, count: int, *, subject: str = "Printer jams #{n}", 
                  ticket: Ticket | None = None) -> list[int]:
     """`count` message records in one transaction (what the engine would have stored)."""
     inbox_id = Inbox.get(Inbox.name == inbox).id
+    first = MailMessage.select().where(MailMessage.inbox == inbox_id).count()
     raw_blob = blob(raw) if raw is not None else None
-    rows = [{"inbox": inbox_id, "folder": "INBOX", "uidvalidity": 1, "uid": n + 1, "key": f"{n + 1}",
+    rows = [{"inbox": inbox_id, "folder": "INBOX", "uidvalidity": 1, "uid": first + n + 1, "key": f"{first + n + 1}",
              "message_id": f"m{n}@acme.example", "size": 1000 + n, "date": WHEN + dt.timedelta(minutes=n),
              "from_addr": sender, "subject": subject.format(n=n), "status": status, "error": error,
              "trace": f"size ok\ncaller {sender}\ndecision: {status}", "raw": raw_blob,

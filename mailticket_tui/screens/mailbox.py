@@ -198,7 +198,10 @@ class MailboxScreen(ModeScreen):
             return
         select = self.query_one("#mailbox-status", Select)
         with self.prevent(Select.Changed):
-            select.value = status or Select.BLANK
+            if status:
+                select.value = status
+            else:
+                select.clear()
         self.query_state = Query(self.query_state.inbox, status, text, 0)
         self._load()
         self.table.focus()

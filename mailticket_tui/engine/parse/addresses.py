@@ -13,7 +13,8 @@ from . import limits
 from .headers import clean_line, decode_words, unfold
 from .model import Address
 
-_ADDR_SPEC = re.compile(r"[^\s<>()\[\],;:\"@]+@[^\s<>()\[\],;:\"@]+")
+# bounded repeats: an unbounded `[^@]+@` backtracks quadratically on a long token without '@'
+_ADDR_SPEC = re.compile(r"[^\s<>()\[\],;:\"@]{1,64}@[^\s<>()\[\],;:\"@]{1,255}")
 _COMMENT = re.compile(r"\((?:[^()\\]|\\.){0,500}\)")
 
 

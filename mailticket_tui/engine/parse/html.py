@@ -15,7 +15,8 @@ import nh3
 
 from . import limits
 
-_NEST_TAG = re.compile(r"<(/?)(ul|ol|dl|blockquote|li|dd|dt)\b[^<>]{0,2000}>", re.I)
+_NEST_TAG = re.compile(
+    r"<(/?)(ul|ol|dl|blockquote|li|dd|dt|div|table|tbody|span|font|section|article|center)\b[^<>]{0,2000}>", re.I)
 _ANCHOR = re.compile(r"<(/?)a\b([^<>]{0,4000})>", re.I)
 _HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
 _TAG = re.compile(r"<[^<>]{0,4000}>")
@@ -69,26 +70,32 @@ def _drop_elements(html: str, tags: tuple[str, ...]) -> str:
     return text
 
 
+_DEEP_CONTAINERS = {"div", "table", "span", "font", "section", "article", "center", "tbody"}
+_MAX_CONTAINER_NEST = 300  # nh3 is super-linear on deep div nesting (50 000 levels: 4 s)
+
+
 def flatten_nesting(html: str, max_depth: int = _MAX_NEST) -> str:
-    """Drop list/blockquote tags nested deeper than max_depth (their text stays)."""
+    """Drop list/blockquote tags nested deeper than max_depth, and generic containers (div, table...)
+    deeper than _MAX_CONTAINER_NEST; their text stays."""
     if len(_NEST_TAG.findall(html[:2_000_000])) < max_depth:
         return html
-    depth = 0
+    depth = {"list": 0, "box": 0}
     out: list[str] = []
     pos = 0
     for match in _NEST_TAG.finditer(html):
         closing = bool(match.group(1))
         name = match.group(2).lower()
-        container = name in ("ul", "ol", "dl", "blockquote")
+        group = "box" if name in _DEEP_CONTAINERS else "list"
+        limit = _MAX_CONTAINER_NEST if group == "box" else max_depth
         keep = True
-        if container:
+        if name not in ("li", "dd", "dt"):
             if closing:
-                keep = depth <= max_depth
-                depth = max(0, depth - 1)
+                keep = depth[group] <= limit
+                depth[group] = max(0, depth[group] - 1)
             else:
-                depth += 1
-                keep = depth <= max_depth
-        elif depth > max_depth:
+                depth[group] += 1
+                keep = depth[group] <= limit
+        elif depth["list"] > max_depth:
             keep = False
         out.append(html[pos:match.start()])
         if keep:

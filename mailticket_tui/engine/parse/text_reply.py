@@ -160,9 +160,12 @@ def _quote_block_end(lines: _Lines, i: int) -> int:
 
 def _is_boundary(lines: _Lines, k: int) -> bool:
     s = lines.strip[k]
+    if len(s) > 300:  # separators and attributions are short; long lines never are (and stay linear)
+        return False
     return bool(
         SIG_DELIMITER.match(s) or DASH_LINE.match(s) or UNDERSCORE_LINE.match(s) or ORIGINAL_MESSAGE.match(s)
-        or FORWARD.match(s) or is_mobile_signature(s) or header_block_at(lines, k) or intro_at(lines, k)
+        or FORWARD.match(s) or is_mobile_signature(s) or LIST_FOOTER_HINT.search(s)
+        or header_block_at(lines, k) or intro_at(lines, k)
     )
 
 
