@@ -54,7 +54,7 @@ async def test_list_pages_and_filters(tmp_path: Path) -> None:
         screen.query_one("#tickets-filter", Input).value = "caller:user1 jams 10"
         await pilot.press("slash", "enter")
         await settle(pilot)
-        assert screen.table.row_keys == ["R-000100", "R-000010"]
+        assert screen.table.row_keys == ["R-000109", "R-000106", "R-000103", "R-000100", "R-000010"]
 
 
 async def test_detail_stimulus_log_and_attachment(tmp_path: Path) -> None:

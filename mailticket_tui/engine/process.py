@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 
 from ..settings import InboxSettings, Settings
-from ..store.models import InboxState, MailMessage, Ticket, database_proxy, utcnow
+from ..store.models import InboxState, MailMessage, Ticket, database_proxy, naive_utc, utcnow
 from . import faults
 from .parse import parse_message
 from .steps import AbortProcessing, Context, Outcome, run_steps
@@ -44,7 +44,7 @@ def _header_fields(parsed) -> dict:
     sender = parsed.from_
     return {
         "message_id": (parsed.message_id or "")[:255],
-        "date": parsed.date.astimezone(tz=None).replace(tzinfo=None) if parsed.date else None,
+        "date": naive_utc(parsed.date),
         "from_addr": (sender.email if sender else "")[:255],
         "subject": parsed.subject[:2000],
     }

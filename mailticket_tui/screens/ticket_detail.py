@@ -118,6 +118,7 @@ class TicketDetailScreen(Screen):
         attachments.add_options([Option(safe_text(f"{a['filename']}  ({a['content_type']}, {a['size']} bytes"
                                                   f"{', inline' if a['inline'] else ''})  enter: save"), id=str(a["id"]))
                                  for a in d.attachments])
+        attachments.highlighted = 0 if d.attachments else None
         history = Text()
         for change in d.history:
             history.append(clean(f"{change['date']} {change['who']}: {change['summary']} "
@@ -127,6 +128,7 @@ class TicketDetailScreen(Screen):
         messages.clear_options()
         messages.add_options([Option(safe_text(f"#{row}  {mid}  enter: open in Mailbox"), id=str(row))
                               for row, mid in zip(d.message_rows, d.messages)])
+        messages.highlighted = 0 if d.message_rows else None
 
     # -- tabs -----------------------------------------------------------------------------------------------------
     def _move_tab(self, step: int) -> None:

@@ -30,6 +30,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
+def naive_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A mail's Date (any offset) as the store keeps it."""
+    return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value else None
+
+
 class BaseModel(Model):
     class Meta:
         database = database_proxy

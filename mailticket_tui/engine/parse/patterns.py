@@ -35,7 +35,8 @@ INTRO_VERB = re.compile(
     r"(?:\bwrote|\bwrites|\ba\s+[ée]crit|\bschrieb|\bschreef|\bescribi[óo]|\bha\s+scritto|\bscrisse|\bescreveu"
     r"|\bskrev|\bkirjoitti|\bnapisał\(a\)|\bnapisała|\bnapisał|написал\(а\)|написала|написал|пишет|написав"
     r"|\bnapsal\(a\)|\bnapsala|\bnapsal|\byazdı|\bírta|έγραψε|\ba\s+scris|書きました|のメッセージ|写道|寫道|작성"
-    r"|\bkirjutas|\brašė|^quoting|^zitat\s+von|^citando|^citation\s+de|^cytuję)",
+    r"|\bkirjutas|\brašė|\bpisze|\bpise|\bпише|\bnapísal\(a\)|\bnapísal|\bnapisao|\bnapisala|\brakstīja"
+    r"|\bviết|\bmenulis|כתב|كتب|쓴\s*글|^quoting|^zitat\s+von|^citando|^citation\s+de|^cytuję)",
     re.I,
 )
 INTRO_END = re.compile(r"(?:[:：]|\s-{2,})\s*$")

@@ -54,15 +54,14 @@ def classify(root: MimeNode, defects: list[str]) -> Structure:
     out = Structure()
     if root.kind == "leaf" and root.ctype not in ("text/plain", "text/html") and not _is_signed_pkcs7(root):
         # A message whose only part is not text: keep it as an attachment, body empty.
-        _leaf(root, "mixed", False, 0, out, defects)
+        _leaf(root, out, defects)
         return out
     _walk([root], "mixed", False, out, out.text_body, out.html_body, defects)
     return out
 
 
-def _leaf(node, parent_type, in_alt, index, out, defects, text_body=None, html_body=None) -> None:
-    if text_body is None:
-        text_body, html_body = out.text_body, out.html_body
+def _leaf(node: MimeNode, out: Structure, defects: list[str]) -> None:
+    """A part that is not body text: an attachment; embedded messages are also kept for their text."""
     if node.kind == "message":
         out.attachments.append(node)
         if node.children:
@@ -77,7 +76,9 @@ def _leaf(node, parent_type, in_alt, index, out, defects, text_body=None, html_b
     out.attachments.append(node)
 
 
-def _walk(parts, parent_type, in_alt, out, text_body, html_body, defects) -> None:
+def _walk(parts: list[MimeNode], parent_type: str, in_alt: bool, out: Structure,
+          text_body: list[MimeNode] | None, html_body: list[MimeNode] | None, defects: list[str]) -> None:
+    """RFC 8621 parseStructure: text/html inline parts become body parts, everything else attachments."""
     text_len = len(text_body) if text_body is not None else -1
     html_len = len(html_body) if html_body is not None else -1
     for i, node in enumerate(parts):
@@ -102,7 +103,7 @@ def _walk(parts, parent_type, in_alt, out, text_body, html_body, defects) -> Non
             and (i == 0 or (parent_type != "related" and (_inline_media(ctype) or not part_name(node))))
         )
         if node.kind == "message" or not is_inline:
-            _leaf(node, parent_type, in_alt, i, out, defects, text_body, html_body)
+            _leaf(node, out, defects)
             continue
         if parent_type == "alternative":
             if ctype == "text/plain" and text_body is not None:

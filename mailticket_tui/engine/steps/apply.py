@@ -3,7 +3,7 @@ and the audit trail. In a dry run (replay) they only say what they would do.
 """
 from __future__ import annotations
 
-from ...store.models import MessageRef, Person, Ticket
+from ...store.models import MessageRef, Person, Ticket, naive_utc
 from ..parse import sanitize_html, text_to_html
 from ..people import create_person
 from ..tickets import (
@@ -85,7 +85,7 @@ def _update(ctx: Context, ticket: Ticket) -> Outcome:
     _ensure_caller(ctx)
     body = sanitize_html(new_part.html) if new_part.html else text_to_html(new_part.text)
     add_log_entry(ticket, log, ctx.sender_name, ctx.sender_email, body, ctx.parsed.message_id or "",
-                  date=ctx.parsed.date.replace(tzinfo=None) if ctx.parsed.date else None)
+                  date=naive_utc(ctx.parsed.date))
     ctx.note(f"update: {ticket.ref}: new part ({new_part.method}) added to {log}")
     changed = [log]
     if ctx.reopen:
