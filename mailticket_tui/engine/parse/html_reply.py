@@ -236,7 +236,8 @@ def split_html(html: str, options: ParseOptions, defects: list[str]) -> HtmlSpli
             forwarded = True
             method = "forward" if method == "none" else method
         elif split.confident and split.method != "none" and split.new.strip() != text.strip():
-            tail_first = split.quoted.strip().split("\n", 1)[0] if split.quoted.strip() else ""
+            # first quoted line with words (a "* * *" rule or "----" has no text node to find)
+            tail_first = next((ln for ln in split.quoted.split("\n") if re.search(r"\w", ln)), "")
             if _cut_dom_at_line(root, tail_first, len(" ".join(split.new.split()))):
                 _trim_trailing(root)
                 kept_html = serialize(root)

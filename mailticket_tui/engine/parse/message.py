@@ -14,6 +14,7 @@ from email.utils import parsedate_to_datetime
 from .addresses import parse_address_list, parse_msg_ids
 from .attachments import make_attachment
 from .autodetect import detect
+from .charsets import decode_text
 from .decode import text_of, transfer_decode
 from .headers import clean_line, decode_words, fix_surrogates
 from .html import html_to_text, sanitize_html, text_to_html
@@ -31,8 +32,6 @@ def _html_of(node: MimeNode, defects: list[str]) -> str:
         payload = transfer_decode(node, defects)
         meta = _META_CHARSET.search(payload[:4096])
         if meta:
-            from .charsets import decode_text
-
             return decode_text(payload, meta.group(1).decode("ascii", "replace"), defects)
     return text_of(node, defects)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .decode import transfer_decode
+from .headers import parse_content_header
 from .mime import MimeNode, _Context, build_tree
 from .smime import signed_content
 
@@ -28,8 +29,7 @@ def _disposition(node: MimeNode) -> str:
 
 
 def part_name(node: MimeNode) -> str:
-    from .headers import parse_content_header
-
+    """Attachment name: Content-Disposition filename (RFC 2231 / encoded words), else Content-Type name."""
     disp = node.header("content-disposition")
     if disp:
         _main, params = parse_content_header("x/x;" + disp.split(";", 1)[1] if ";" in disp else "x/x")
