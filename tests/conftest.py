@@ -8,7 +8,6 @@ import pytest
 
 pytest_plugins = ["tests.fixtures_dovecot"]
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ The corpus is read in place, never copied into the project.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -20,7 +21,14 @@ if str(ROOT) not in sys.path:
 
 from mailticket_tui.engine.parse import ParseOptions, extract_new_part, parse_message  # noqa: E402
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+def find_corpus() -> Path:
+    """../shared/corpus next to the checkout; $MAILTICKET_CORPUS or /work/shared/corpus when cloned elsewhere."""
+    candidates = [os.environ.get("MAILTICKET_CORPUS", ""), Path(__file__).resolve().parents[2] / "shared" / "corpus",
+                  "/work/shared/corpus"]
+    return next((Path(c) for c in candidates if c and (Path(c) / "manifest.json").is_file()), Path(candidates[1]))
+
+
+CORPUS = find_corpus()
 
 SOURCE_TAG = {
     "github/email_reply_parser": "erp",
