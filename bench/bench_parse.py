@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from mailticket_tui.engine.parse import parse_message  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus" / "emails"
+CORPUS = next((p for p in (ROOT.parent / "shared" / "corpus" / "emails", Path("/work/shared/corpus/emails")) if p.is_dir()), ROOT.parent / "shared" / "corpus" / "emails")
 WORDS = ("printer network invoice password reset laptop screen broken urgent please thanks meeting server "
          "access account email phone update install license backup restore error message login vpn").split()
 NAMES = ["Alice Martin", "Bob Dupont", "Jürgen Schmürgen", "Zoë Ålander", "Chen Wei", "Ана Петрова"]
