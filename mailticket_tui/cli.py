@@ -13,7 +13,7 @@ import sys
 import threading
 from typing import Any, Sequence
 
-from .engine.events import Event, InboxFinished, TraceLine
+from .engine.events import Event, InboxFinished, OutboxSent, TraceLine
 from .engine.tickets import TicketError
 from .settings import SettingsError, load_settings_file
 from .store import StoreError
@@ -139,6 +139,8 @@ def _cmd_run(services, args) -> int:
             print(f"{event.inbox}: {event.counters.line()} - {_safe(status)}", flush=True)
             for warning in event.warnings:
                 print(f"{event.inbox}: warning: {warning}", flush=True)
+        elif isinstance(event, OutboxSent):
+            print(f"outbox: sent {event.sent}" + (f" - {_safe(event.problem)}" if event.problem else ""), flush=True)
         elif args.verbose and isinstance(event, TraceLine):
             print(f"  {event.inbox}: {_safe(event.line)}", flush=True)
 

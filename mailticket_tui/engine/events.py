@@ -55,12 +55,20 @@ class PassFinished:
 
 
 @dataclass(frozen=True)
+class OutboxSent:
+    """After a pass: mail sent from the outbox, or why it is waiting."""
+
+    sent: int
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class TraceLine:
     inbox: str
     line: str
 
 
-Event = Union[PassStarted, InboxStarted, MessageHandled, InboxFinished, PassFinished, TraceLine]
+Event = Union[PassStarted, InboxStarted, MessageHandled, InboxFinished, PassFinished, TraceLine, OutboxSent]
 EventSink = Callable[[Event], None]
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ..settings import InboxSettings, Settings
 from ..store.models import InboxState, MailMessage, Ticket, database_proxy, naive_utc, utcnow
 from . import faults
+from .outbound import enqueue, error_forward
 from .parse import parse_message
 from .steps import AbortProcessing, Context, Outcome, run_steps
 from .tickets import store_blob
@@ -89,6 +90,10 @@ def process_message(settings: Settings, inbox: InboxSettings, where: Located, ra
         row.last_seen = utcnow()
         row.disposition_pending = _disposition(inbox, outcome, purge_now)
         row.save()
+        if outcome.status == "error":
+            ctx.planned_mail.extend(error_forward(inbox, row, ctx.trace))
+        for plan in ctx.planned_mail:
+            enqueue(plan, mail=row, ticket=row.ticket)
         if state is not None and where.uid is not None and where.uid > state.highest_uid:
             state.highest_uid = where.uid
             state.save(only=[InboxState.highest_uid])
@@ -111,6 +116,8 @@ def record_error(where: Located, reason: str, inbox: InboxSettings, state: Inbox
         row.processed_at = row.last_seen = utcnow()
         row.disposition_pending = "delete" if inbox.error_behavior == "delete" else ""
         row.save()
+        for plan in error_forward(inbox, row, [reason]):
+            enqueue(plan, mail=row)
         if state is not None and where.uid is not None and where.uid > state.highest_uid:
             state.highest_uid = where.uid
             state.save(only=[InboxState.highest_uid])

@@ -275,10 +275,13 @@ class Outbox(BaseModel):
     subject = TextField(default="")
     body = TextField(default="")
     message_id = CharField(default="")
+    in_reply_to = CharField(default="")
+    attach_original = BooleanField(default=False)  # the raw mail of `mail` goes along as an .eml
     ticket = ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
     mail = ForeignKeyField(MailMessage, null=True, on_delete="SET NULL")
     created = DateTimeField(default=utcnow)
     sent = DateTimeField(null=True)
+    claimed_until = DateTimeField(null=True)  # a sender holds the row until then (no double sending)
     attempts = IntegerField(default=0)
     last_error = TextField(default="")
 

@@ -40,6 +40,7 @@ class Context:
     private_reply: bool = False
     reopen: bool = False
     attachments: list = field(default_factory=list)  # engine.attachments.KeptAttachment
+    planned_mail: list = field(default_factory=list)  # engine.outbound.PlannedMail, sent after the commit
 
     def note(self, line: str) -> None:
         self.trace.append(line)

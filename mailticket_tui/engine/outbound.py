@@ -1,0 +1,182 @@
+"""Outgoing mail: rejection replies to unknown senders and forwards of failed mail to an admin.
+
+Mail is planned by the steps, written to the Outbox in the SAME transaction as the message's new state,
+and sent after the commit by `send_outbox` (so a crash never sends for work that was rolled back; a crash
+after sending but before marking re-sends with the same Message-ID, which receivers de-duplicate).
+Loops and backscatter are guarded: never to auto-mail (the steps stop those first), never to our own
+addresses, at most REPLIES_PER_DAY rejection replies per address, and every reply says Auto-Submitted.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+
+from ..settings import Settings, SettingsError, SmtpSettings, resolve_secret
+from ..store.models import MailMessage, Outbox, Ticket, database_proxy, utcnow
+
+REPLIES_PER_DAY = 3
+MAX_ATTEMPTS = 10
+SMTP_TIMEOUT = 30
+CLAIM_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class PlannedMail:
+    """A mail a step wants sent once the message's work commits."""
+
+    kind: str  # rejection | error_forward | report
+    to_addr: str
+    from_addr: str
+    subject: str
+    body: str
+    in_reply_to: str = ""
+    attach_original: bool = False
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """Header-safe: an encoded Subject can decode to CR/LF (header injection); keep one short line."""
+    return re.sub(r"[\x00-\x1f\x7f]+", " ", text or "").strip()[:limit]
+
+
+def own_addresses(settings: Settings) -> set[str]:
+    """Every address that is us: replying to one of them would start a mail loop."""
+    found = {settings.smtp.sender, settings.smtp.login, settings.engine.notify_errors_from}
+    for inbox in settings.inboxes:
+        found.update((inbox.login, inbox.notify_errors_from, *inbox.aliases))
+    return {a.strip().lower() for a in found if a and "@" in a}
+
+
+def reply_allowed(to_addr: str, own_addresses: set[str]) -> str | None:
+    """None when a rejection reply may go to this address, else why not."""
+    to_addr = to_addr.lower()
+    if not to_addr or "@" not in to_addr:
+        return "no address to reply to"
+    if to_addr in own_addresses:
+        return f"{to_addr} is one of our own addresses (mail loop)"
+    since = utcnow() - dt.timedelta(days=1)
+    sent = Outbox.select().where((Outbox.kind == "rejection") & (Outbox.to_addr == to_addr)
+                                 & (Outbox.created > since)).count()
+    if sent >= REPLIES_PER_DAY:
+        return f"already {sent} replies to {to_addr} in 24 hours"
+    return None
+
+
+def error_forward(inbox, row: MailMessage, trace: list[str]) -> list[PlannedMail]:
+    """The failed mail, forwarded to the inbox's notify_errors_to (both addresses must be set)."""
+    if not (inbox.notify_errors_to and inbox.notify_errors_from):
+        return []
+    fate = ("It was deleted from the mailbox (error_behavior = delete)." if inbox.error_behavior == "delete"
+            else "It is kept, marked as error, until an operator resets, ignores or deletes it.")
+    body = (f"MailTicket could not process a message of inbox {inbox.name!r}.\n\n"
+            f"Reason: {row.error}\nFrom: {row.from_addr}\nSubject: {row.subject}\nMessage #{row.id}\n\n{fate}\n\n"
+            "Decision trace:\n" + "\n".join(f"  {line}" for line in trace))
+    return [PlannedMail("error_forward", inbox.notify_errors_to, inbox.notify_errors_from,
+                        f"[mailticket] {inbox.name}: {one_line(row.error, 120)}", body,
+                        attach_original=row.raw_id is not None)]
+
+
+def enqueue(plan: PlannedMail, mail: MailMessage | None = None, ticket: Ticket | None = None) -> Outbox:
+    """Write one planned mail; call inside the transaction of the work that caused it."""
+    domain = plan.from_addr.rpartition("@")[2] or "mailticket.invalid"
+    return Outbox.create(kind=plan.kind, to_addr=plan.to_addr.lower(), from_addr=plan.from_addr,
+                         subject=one_line(plan.subject, 250), body=plan.body, in_reply_to=plan.in_reply_to,
+                         attach_original=plan.attach_original, mail=mail, ticket=ticket,
+                         message_id=f"mt.out.{secrets.token_hex(8)}@{domain}")
+
+
+def _build(row: Outbox, original: bytes | None, eml_type: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = row.from_addr
+    msg["To"] = row.to_addr
+    msg["Subject"] = row.subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = f"<{row.message_id}>"
+    msg["Auto-Submitted"] = "auto-replied" if row.kind == "rejection" else "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    if row.in_reply_to:
+        msg["In-Reply-To"] = f"<{row.in_reply_to}>"
+        msg["References"] = f"<{row.in_reply_to}>"
+    msg.set_content(row.body)
+    if original is not None:
+        main, _, sub = eml_type.partition("/")
+        msg.add_attachment(original, maintype=main, subtype=sub or "octet-stream", filename="Original-Message.eml")
+    return msg
+
+
+def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
+    context = ssl.create_default_context()
+    if not smtp.verify_certificate:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if smtp.tls == "ssl":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(smtp.server, smtp.port, timeout=SMTP_TIMEOUT, context=context)
+    else:
+        client = smtplib.SMTP(smtp.server, smtp.port, timeout=SMTP_TIMEOUT)
+        if smtp.tls == "starttls":
+            client.ehlo()
+            if not client.has_extn("starttls"):
+                client.quit()
+                raise smtplib.SMTPException(f"{smtp.server}:{smtp.port} does not offer STARTTLS; set [smtp] tls")
+            client.starttls(context=context)
+    password = resolve_secret(smtp.password, smtp.password_env, smtp.password_file, "smtp")
+    if smtp.login:
+        client.login(smtp.login, password)
+    return client
+
+
+def _claim(row: Outbox) -> bool:
+    """Hold the row for CLAIM_SECONDS; a crashed sender's claim expires and the row is retried."""
+    now = utcnow()
+    with database_proxy.atomic():
+        return bool(Outbox.update(claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS)).where(
+            (Outbox.id == row.id) & Outbox.sent.is_null()
+            & (Outbox.claimed_until.is_null() | (Outbox.claimed_until < now))).execute())
+
+
+def send_outbox(settings: Settings, limit: int = 200) -> tuple[int, str | None]:
+    """Send what is due; returns (sent, error or None). Rows that fail stay for the next pass."""
+    now = utcnow()
+    due = list(Outbox.select().where(Outbox.sent.is_null() & (Outbox.attempts < MAX_ATTEMPTS)
+                                     & (Outbox.claimed_until.is_null() | (Outbox.claimed_until < now)))
+               .order_by(Outbox.id).limit(limit))
+    if not due:
+        return 0, None
+    if not settings.smtp.server:
+        return 0, f"{len(due)} mail(s) waiting in the outbox: [smtp] server is not set"
+    try:
+        client = _connect(settings.smtp)
+    except (OSError, smtplib.SMTPException, SettingsError) as exc:
+        return 0, f"SMTP {settings.smtp.server}:{settings.smtp.port}: {exc}"
+    sent = 0
+    try:
+        for row in due:
+            if not _claim(row):
+                continue  # another runner is sending it
+            original = None
+            if row.attach_original and row.mail_id:
+                source = MailMessage.get_or_none(MailMessage.id == row.mail_id)
+                original = bytes(source.raw.data) if source and source.raw_id else None
+            try:
+                client.send_message(_build(row, original, settings.engine.eml_attachment_mime_type))
+            except (smtplib.SMTPException, ValueError) as exc:
+                with database_proxy.atomic():
+                    Outbox.update(attempts=Outbox.attempts + 1, last_error=one_line(str(exc), 500),
+                                  claimed_until=None).where(
+                        Outbox.id == row.id).execute()
+                continue
+            with database_proxy.atomic():
+                Outbox.update(sent=utcnow(), attempts=Outbox.attempts + 1, last_error="").where(
+                    Outbox.id == row.id).execute()
+            sent += 1
+    finally:
+        try:
+            client.quit()
+        except (OSError, smtplib.SMTPException):
+            pass
+    return sent, None
