@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import collections
 import sys
-import threading
 import time
 from typing import Iterable
 
 from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
@@ -73,8 +72,8 @@ class MailTicketApp(App[int]):
         self.engine_log: collections.deque[str] = collections.deque(maxlen=ENGINE_LOG_LINES)
         self.engine_events: Signal[list[Event]] = Signal(self, "engine-events")
         self.crash: str = ""
+        # appended by the engine thread, drained on the event loop (deque appends and pops are thread-safe)
         self._reports: collections.deque[Event | EngineState] = collections.deque()
-        self._lock = threading.Lock()
 
     # -- modes -----------------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -125,7 +124,8 @@ class MailTicketApp(App[int]):
             if isinstance(report, InboxStarted):
                 view = EngineView(view.state, report.inbox, view.inboxes)
             elif isinstance(report, InboxFinished):
-                view = view.with_pass(InboxPass(report.inbox, time.time(), short_counters(report.counters), report.error or ""))
+                result = InboxPass(report.inbox, time.time(), short_counters(report.counters), report.error or "")
+                view = view.with_pass(result)
         self.engine_view = view
         if batch:
             self.engine_events.publish(batch)

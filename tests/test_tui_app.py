@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mailticket_tui.app import MailTicketApp, build_app
+from mailticket_tui.app import MailTicketApp, build_app, run_tui
 from mailticket_tui.screens.help import HelpScreen
 from mailticket_tui.screens.inboxes import InboxesScreen
 from mailticket_tui.screens.mailbox import MailboxScreen
@@ -83,7 +83,7 @@ async def test_modes_by_keys_palette_and_help(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         for key, screen in (("2", MailboxScreen), ("3", TicketsScreen), ("4", TraceScreen), ("1", InboxesScreen)):
             await pilot.press(key)
-            await settle(pilot, 1)
+            await settle(pilot)
             assert isinstance(app.screen, screen)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
@@ -93,7 +93,7 @@ async def test_modes_by_keys_palette_and_help(tmp_path: Path) -> None:
         await pilot.press(*"go to tickets")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await settle(pilot, 1)
+        await settle(pilot)
         assert isinstance(app.screen, TicketsScreen)
         text, _ = screen_output(app)
         assert "engine off" in text
@@ -117,3 +117,36 @@ async def test_a_crash_ends_in_one_line_without_locals(tmp_path: Path, monkeypat
     assert app.crash == "RuntimeError: something broke"
     printed = capsys.readouterr().err
     assert printed.strip() == "mailticket: the TUI stopped on an internal error: RuntimeError: something broke"
+
+
+def test_run_tui_turns_an_escaped_exception_into_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
+    def broken_run(self) -> None:
+        password = "hunter2"  # noqa: F841
+        raise OSError("terminal went away\nmore")
+
+    monkeypatch.setattr(MailTicketApp, "run", broken_run)
+    assert run_tui(open_store(tmp_path)) == 1
+    assert capsys.readouterr().err == "mailticket: the TUI stopped: OSError: terminal went away\n"
+
+
+async def test_engine_keys_pause_resume_and_poll_now(tmp_path: Path) -> None:
+    app = build_app(open_store(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+
+        async def state_becomes(name: str, passes: int = 0) -> None:
+            for _ in range(2000):
+                state = app.engine_view.state
+                if state and state.state == name and state.passes >= passes:
+                    return
+                await pilot.pause(0.005)
+            raise AssertionError(app.engine_view)
+
+        await state_becomes("waiting", 1)
+        await pilot.press("P")
+        await state_becomes("paused")
+        assert "engine paused" in screen_output(app)[0]
+        await pilot.press("P")
+        await state_becomes("waiting")
+        await pilot.press("G")
+        await state_becomes("waiting", 2)
+        await pilot.press("q")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import datetime as dt
 import hashlib
 import json
@@ -29,6 +30,8 @@ from mailticket_tui.store.models import (
 )
 
 from .mailgen import make_mail
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")  # no animation to wait for in Pilot tests
 
 WHEN = dt.datetime(2026, 11, 20, 9, 30, 0)
 
@@ -120,14 +123,15 @@ def mail_bytes(subject: str = "Printer jams", sender: str = "Alice Martin <alice
     return make_mail(sender=sender, subject=subject)
 
 
-async def settle(pilot, rounds: int = 3) -> None:
-    """Let workers finish and their messages land (cancelled exclusive workers are fine; the engine runs on)."""
+async def settle(pilot) -> None:
+    """Let workers finish and their messages land, until no worker is left (the engine's loop aside)."""
     app = pilot.app
-    for _ in range(rounds):
+    for _ in range(20):
         await pilot.pause()
-        pending = [w.wait() for w in app.workers if w.group != "engine"]
-        await asyncio.gather(*pending, return_exceptions=True)
-        await pilot.pause()
+        pending = [w for w in app.workers if w.group != "engine" and not w.is_finished]
+        if not pending:
+            return
+        await asyncio.gather(*(w.wait() for w in pending), return_exceptions=True)
 
 
 def screen_output(app) -> tuple[str, str]:

@@ -175,7 +175,13 @@ class InboxFormScreen(ModalScreen[InboxSettings | None]):
 
     def on_mount(self) -> None:
         self._show_problems({})
-        self.query_one("#field-name").focus()
+        if self.original is not None:
+            # Saving under a new name would be a new inbox: the old one's message records (what was already
+            # processed) would not follow, and its mail would be processed again.
+            self.query_one("#field-name", Input).disabled = True
+            self.query_one("#field-protocol").focus()
+        else:
+            self.query_one("#field-name").focus()
 
     def on_descendant_focus(self, event) -> None:
         widget_id = getattr(event.widget, "id", None) or ""

@@ -141,18 +141,16 @@ class InboxesScreen(ModeScreen):
         name = self._selected()
         if name and self.services.settings.inbox(name):
             self.app.push_screen(InboxFormScreen(self.services.settings.inbox(name), self.services.settings),
-                                 lambda saved: self._save(saved, original=name))
+                                 self._save)
 
-    def _save(self, inbox: InboxSettings | None, original: str | None = None) -> None:
+    def _save(self, inbox: InboxSettings | None) -> None:
         if inbox is not None:
-            self._write(inbox, original)
+            self._write(inbox)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="inboxes-write")
-    def _write(self, inbox: InboxSettings, original: str | None) -> None:
+    def _write(self, inbox: InboxSettings) -> None:
         try:
             self.services.save_inbox(inbox)
-            if original and original != inbox.name:  # a rename: the form saved under the new name
-                self.services.delete_inbox(original)
         except Exception as exc:  # noqa: BLE001 - shown to the admin, one line
             self.post_message(InboxChanged(f"save {inbox.name}", str(exc)))
         else:
@@ -162,7 +160,7 @@ class InboxesScreen(ModeScreen):
         name = self._selected()
         inbox = self.services.settings.inbox(name) if name else None
         if inbox is not None:
-            self._write(replace(inbox, active=not inbox.active), None)
+            self._write(replace(inbox, active=not inbox.active))
 
     def action_delete_inbox(self) -> None:
         name = self._selected()

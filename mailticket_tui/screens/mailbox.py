@@ -27,7 +27,7 @@ from .message_detail import MessageDetailScreen
 from .mode_screen import ModeScreen
 from .outcome import OutcomeScreen
 
-PAGE = 200
+PAGE = 100
 STATUSES = ("new", "processed", "error", "undesired", "ignored")
 STATUS_STYLE = {"error": "bold red", "undesired": "yellow", "ignored": "dim", "new": "cyan", "processed": "green"}
 COLUMNS = [("sel", " ", 1), ("status", "Status", 9), ("date", "Date", 11), ("from", "From", 18),
@@ -46,12 +46,6 @@ class MessagesLoaded(Message):
     def __init__(self, query: Query, rows: list, has_more: bool, total: int | None) -> None:
         super().__init__()
         self.query, self.rows, self.has_more, self.total = query, rows, has_more, total
-
-
-class InboxNamesLoaded(Message):
-    def __init__(self, names: list[str]) -> None:
-        super().__init__()
-        self.names = names
 
 
 class MessagesActed(Message):
@@ -82,6 +76,7 @@ class MailboxScreen(ModeScreen):
         self.rows: dict[int, object] = {}
         self.inbox_names: list[str] = []
         self.has_more = False
+        self.total: int | None = None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="mailbox-bar"):
@@ -101,6 +96,10 @@ class MailboxScreen(ModeScreen):
         self._load_inbox_names()
         self._load()
 
+    def on_screen_resume(self) -> None:
+        if self.is_mounted:  # an inbox may have been added or deleted in the Inboxes mode
+            self._load_inbox_names()
+
     # -- public --------------------------------------------------------------------------------------------
     def show_inbox(self, inbox: str, message_id: int | None = None) -> None:
         """Show `inbox` from its first page; open `message_id`'s detail when given."""
@@ -115,43 +114,44 @@ class MailboxScreen(ModeScreen):
         self._load()
 
     # -- loading ---------------------------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, exit_on_error=False, group="mailbox-names")
     def _load_inbox_names(self) -> None:
-        self.post_message(InboxNamesLoaded([i.name for i in self.services.list_inboxes()]))
-
-    def on_inbox_names_loaded(self, message: InboxNamesLoaded) -> None:
-        self.inbox_names = message.names
+        """From the settings in memory (no query: counting per inbox costs ~60 ms at 100k messages)."""
+        names = sorted(i.name for i in self.services.settings.inboxes)
+        self.inbox_names = names
         select = self.query_one("#mailbox-inbox", Select)
         with self.prevent(Select.Changed):
-            select.set_options([(safe_text(n, limit=40), n) for n in message.names])
-            if self.query_state.inbox in message.names:
+            select.set_options([(safe_text(n, limit=40), n) for n in names])
+            if self.query_state.inbox in names:
                 select.value = self.query_state.inbox
-        if not self.query_state.inbox and message.names:
-            self.query_state = Query(message.names[0], self.query_state.status, self.query_state.text, 0)
+        if not self.query_state.inbox and names:
+            self.query_state = Query(names[0], self.query_state.status, self.query_state.text, 0)
             with self.prevent(Select.Changed):
-                select.value = message.names[0]
-            self._load()
+                select.value = names[0]
 
-    def _load(self) -> None:
-        self._fetch(self.query_state)
+    def _load(self, recount: bool = True) -> None:
+        """Load the current page; `recount` also refreshes the total (a GROUP BY over the whole table,
+        ~60 ms at 100k rows: done when the filter or the data changed, not on every page turn)."""
+        self._fetch(self.query_state, recount or self.total is None)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="mailbox-page")
-    def _fetch(self, query: Query) -> None:
+    def _fetch(self, query: Query, recount: bool) -> None:
         if not query.inbox:
             self.post_message(MessagesLoaded(query, [], False, 0))
             return
         rows = self.services.list_messages(query.inbox, query.status, query.text, query.offset, PAGE + 1)
-        total = None
-        if not query.text:
+        total = self.total
+        if recount and not query.text:
             counts = next((i.counts for i in self.services.list_inboxes() if i.name == query.inbox), {})
             total = counts.get(query.status, 0) if query.status else sum(counts.values())
+        elif query.text:
+            total = None
         self.post_message(MessagesLoaded(query, rows[:PAGE], len(rows) > PAGE, total))
 
     def on_messages_loaded(self, message: MessagesLoaded) -> None:
         if message.query != self.query_state:
             return  # an answer to a query the user has since changed
         self.rows = {r.id: r for r in message.rows}
-        self.has_more = message.has_more
+        self.has_more, self.total = message.has_more, message.total
         self.table.show_page([(str(r.id), self._cells(r)) for r in message.rows])
         first = message.query.offset + 1 if message.rows else 0
         last = message.query.offset + len(message.rows)
@@ -213,13 +213,13 @@ class MailboxScreen(ModeScreen):
         if self.has_more:
             q = self.query_state
             self.query_state = Query(q.inbox, q.status, q.text, q.offset + PAGE)
-            self._load()
+            self._load(recount=False)
 
     def action_previous_page(self) -> None:
         q = self.query_state
         if q.offset:
             self.query_state = Query(q.inbox, q.status, q.text, max(0, q.offset - PAGE))
-            self._load()
+            self._load(recount=False)
 
     def action_reload(self) -> None:
         self._load_inbox_names()

@@ -115,9 +115,10 @@ class TicketDetailScreen(Screen):
             Text(clean("\n".join(d.contacts), multiline=True)) if d.contacts else Text("(none)", style="dim"))
         attachments = self.query_one("#ticket-attachments", OptionList)
         attachments.clear_options()
-        attachments.add_options([Option(safe_text(f"{a['filename']}  ({a['content_type']}, {a['size']} bytes"
-                                                  f"{', inline' if a['inline'] else ''})  enter: save"), id=str(a["id"]))
-                                 for a in d.attachments])
+        attachments.add_options([
+            Option(safe_text(f"{a['filename']}  ({a['content_type']}, {a['size']} bytes"
+                             f"{', inline' if a['inline'] else ''})  enter: save"), id=str(a["id"]))
+            for a in d.attachments])
         attachments.highlighted = 0 if d.attachments else None
         history = Text()
         for change in d.history:
@@ -186,7 +187,8 @@ class TicketDetailScreen(Screen):
         if self.detail is None:
             return
         if not self.detail.stimuli:
-            self.notify(f"No stimulus applies in state {self.detail.summary.status}.", severity="warning")
+            self.notify(clean(f"No stimulus applies in state {self.detail.summary.status}."), severity="warning",
+                        markup=False)
             return
         self.app.push_screen(ChoiceScreen(f"Apply to {self.ref} (now {self.detail.summary.status}):",
                                           self.detail.stimuli),

@@ -22,7 +22,7 @@ from ..widgets.safe_text import clean, safe_text
 from .mode_screen import ModeScreen
 from .ticket_detail import TicketDetailScreen
 
-PAGE = 200
+PAGE = 100
 FILTER_KEYS = ("class", "status", "inbox", "caller", "org")
 COLUMNS = [("ref", "Ref", 9), ("class", "Class", 11), ("status", "Status", 9), ("caller", "Caller", 24),
            ("title", "Title", 40), ("updated", "Updated", 16), ("org", "Org", 16)]

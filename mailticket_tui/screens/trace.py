@@ -57,7 +57,7 @@ class TraceScreen(ModeScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="trace-load")
     def _load(self, inbox: str) -> None:
-        names = [i.name for i in self.services.list_inboxes()]
+        names = sorted(i.name for i in self.services.settings.inboxes)
         inbox = inbox or (names[0] if names else "")
         try:
             lines = self.services.trace_lines(inbox) if inbox else []

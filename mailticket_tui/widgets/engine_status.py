@@ -12,7 +12,16 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ..engine.background import EngineState
-from ..engine.events import Event, InboxCounters, InboxFinished, InboxStarted, MessageHandled, PassFinished, PassStarted, TraceLine
+from ..engine.events import (
+    Event,
+    InboxCounters,
+    InboxFinished,
+    InboxStarted,
+    MessageHandled,
+    PassFinished,
+    PassStarted,
+    TraceLine,
+)
 from .safe_text import clean
 
 
@@ -58,9 +67,11 @@ def describe_event(event: Event, now: float | None = None) -> str:
     if isinstance(event, TraceLine):
         return f"{stamp} {event.inbox}: {event.line}"
     if isinstance(event, MessageHandled):
-        return f"{stamp} {event.inbox}: message {event.key} -> {event.status} {event.ticket_ref or ''} {event.reason}"
+        ref = event.ticket_ref or ""
+        return f"{stamp} {event.inbox}: message {event.key} -> {event.status} {ref} {event.reason}"
     if isinstance(event, InboxFinished):
-        return f"{stamp} {event.inbox}: finished: {event.counters.line()}" + (f"; ERROR {event.error}" if event.error else "")
+        error = f"; ERROR {event.error}" if event.error else ""
+        return f"{stamp} {event.inbox}: finished: {event.counters.line()}{error}"
     if isinstance(event, InboxStarted):
         return f"{stamp} {event.inbox}: started"
     if isinstance(event, PassStarted):
@@ -76,7 +87,8 @@ def render_view(view: EngineView) -> Text:
     if state is None:
         head = Text("engine off (started with the engine disabled)", style="dim")
     else:
-        style = {"running": "bold green", "waiting": "green", "paused": "bold yellow", "stopped": "red"}.get(state.state, "")
+        styles = {"running": "bold green", "waiting": "green", "paused": "bold yellow", "stopped": "red"}
+        style = styles.get(state.state, "")
         head = Text.assemble(("engine ", "bold"), (state.state, style))
         if state.state == "running" and view.current:
             head.append(f" · {clean(view.current, limit=40)}")

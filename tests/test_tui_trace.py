@@ -1,0 +1,45 @@
+"""Trace mode: the stored debug trace of an inbox, live lines and the engine's event log, searchable."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, Log
+
+from mailticket_tui.app import build_app
+from mailticket_tui.screens.trace import TraceScreen
+
+from .test_tui_support import mail_bytes, maildir_inbox, make_maildir, open_store, settle
+
+
+def lines(app, log_id: str) -> list[str]:
+    return list(app.screen.query_one(log_id, Log).lines)
+
+
+async def test_stored_trace_live_events_and_search(tmp_path: Path) -> None:
+    maildir = make_maildir(tmp_path / "M")
+    (maildir / "new" / "1.M1.test").write_bytes(mail_bytes("First"))
+    services = open_store(tmp_path, maildir_inbox("support", maildir, "trace = true"))
+    services.run_once()  # a pass before the TUI: its trace is in the store
+    app = build_app(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4")
+        await settle(pilot)
+        assert isinstance(app.screen, TraceScreen)
+        stored = lines(app, "#trace-inbox-log")
+        assert any("pass done" in line for line in stored)
+
+        (maildir / "new" / "2.M2.test").write_bytes(mail_bytes("Second"))
+        app.action_poll_now()
+        for _ in range(200):
+            await settle(pilot)
+            if any("read 1" in line for line in lines(app, "#trace-engine-log")):
+                break
+        assert any("pass started: support" in line for line in lines(app, "#trace-engine-log"))
+        assert len(lines(app, "#trace-inbox-log")) > len(stored)  # followed live
+
+        app.screen.query_one("#trace-search", Input).value = "PASS DONE"
+        await settle(pilot)
+        inbox_lines, engine_lines = lines(app, "#trace-inbox-log"), lines(app, "#trace-engine-log")
+        assert inbox_lines and all("pass done" in line for line in inbox_lines)
+        assert engine_lines and all("pass done" in line for line in engine_lines)
+        await pilot.press("q")
