@@ -1,0 +1,62 @@
+"""Services the TUI relies on beyond the CLI: renaming an inbox, testing unsaved inbox values, ticket detail."""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from mailticket_tui.services import open_services
+from mailticket_tui.settings import SettingsError
+from mailticket_tui.store.models import MailMessage
+
+from .mailgen import make_mail
+
+
+def test_rename_keeps_message_records(write_config, maildir: Path, store_url: str) -> None:
+    config = write_config(f"""
+        [[inbox]]
+        name = "old"
+        protocol = "maildir"
+        server = "{maildir}"
+        unknown_caller_behavior = "create_contact"
+
+        [[inbox]]
+        name = "other"
+        protocol = "maildir"
+        server = "{maildir}"
+        active = false
+        """)
+    (maildir / "new" / "1.M1.t").write_bytes(make_mail(subject="kept"))
+    services = open_services(str(config), store_url)
+    services.run_once()
+    services.rename_inbox("old", "new")
+    assert services.settings.inbox("new") and services.settings.inbox("old") is None
+    assert [m.inbox for m in services.list_messages()] == ["new"]
+    assert services.run_once().results[0].counters.read == 0  # not processed again under the new name
+    detail = services.get_ticket(services.list_tickets()[0].ref)
+    assert detail.message_inboxes == ("new",) and len(detail.message_rows) == 1
+    with pytest.raises(SettingsError, match="already used"):
+        services.rename_inbox("new", "other")
+    with pytest.raises(SettingsError, match="no inbox named"):
+        services.rename_inbox("ghost", "x")
+    assert MailMessage.select().count() == 1
+
+
+def test_unsaved_values_are_tested_with_the_stored_password(mail_account, write_config, store_url: str) -> None:
+    config = write_config(f"""
+        [[inbox]]
+        name = "imap"
+        server = "{mail_account.host}"
+        port = {mail_account.imap_port}
+        tls = "none"
+        login = "{mail_account.login}"
+        password = "{mail_account.password}"
+        """)
+    services = open_services(str(config), store_url)
+    form = replace(services.settings.inbox("imap"), password="", mailbox="INBOX")
+    assert services.test_inbox_settings(form).ok
+    missing = services.test_inbox_settings(replace(form, mailbox="Nope"))
+    assert not missing.ok and missing.stage == "folder"
+    wrong = services.test_inbox_settings(replace(form, password="wrong"))
+    assert not wrong.ok and wrong.stage == "auth"
