@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -64,6 +64,8 @@ class InboxInfo:
     last_error: str
     error_streak: int
     counts: dict[str, int]
+    last_counters: dict[str, int] = field(default_factory=dict)  # of the last pass (read, processed, ...)
+    last_attempt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ class TicketDetail:
     message_rows: tuple[int, ...]
     stimuli: tuple[str, ...]
     parent: str | None
+    message_inboxes: tuple[str, ...] = ()  # the inbox of each of message_rows
 
     def as_json(self) -> dict:
         return {**self.summary.as_json(), "description": self.description, "contacts": list(self.contacts),
@@ -187,7 +190,9 @@ class Services:
             state = states.get(row.id)
             out.append(InboxInfo(row.name, row.protocol, row.server, row.port, row.mailbox, row.active,
                                  _iso(state.last_success) if state else None, state.last_error if state else "",
-                                 state.error_streak if state else 0, counts.get(row.id, {})))
+                                 state.error_streak if state else 0, counts.get(row.id, {}),
+                                 json.loads(state.last_counters or "{}") if state else {},
+                                 _iso(state.last_attempt) if state else None))
         return out
 
     def inbox_settings(self, name: str) -> InboxSettings:
@@ -206,10 +211,30 @@ class Services:
             Inbox.delete().where(Inbox.name == name).execute()
         self.reload()
 
+    def rename_inbox(self, old: str, new: str) -> None:
+        """A new name for the same inbox: its message records, state and tickets stay attached."""
+        if not new.strip():
+            raise SettingsError(["inbox name: must not be empty"])
+        with database_proxy.atomic():
+            if Inbox.select().where(Inbox.name == new).exists():
+                raise SettingsError([f"inbox name: {new!r} is already used by another inbox"])
+            if not Inbox.update(name=new, updated=utcnow()).where(Inbox.name == old).execute():
+                raise SettingsError([f"no inbox named {old!r}; see `mailticket inbox list`"])
+        self.reload()
+
     def test_inbox(self, name: str):
+        """Connect, log in, select the folder of a saved inbox."""
+        return self.test_inbox_settings(self.inbox_settings(name))
+
+    def test_inbox_settings(self, inbox: InboxSettings):
+        """The same for values not saved yet (the form); an empty password uses the stored one."""
         from .engine.sources.probe import test_connection
 
-        return test_connection(source_config(self.inbox_settings(name), self.settings))
+        stored = self.settings.inbox(inbox.name)
+        if stored and not (inbox.password or inbox.password_env or inbox.password_file):
+            inbox = replace(inbox, password=stored.password, password_env=stored.password_env,
+                            password_file=stored.password_file)
+        return test_connection(source_config(inbox, self.settings))
 
     # -- engine -----------------------------------------------------------------------------------
     def run_once(self, only: list[str] | None = None, sink: EventSink = ignore_events,
@@ -228,7 +253,8 @@ class Services:
     # -- messages ---------------------------------------------------------------------------------
     def list_messages(self, inbox: str = "", status: str = "", text: str = "", offset: int = 0,
                       limit: int | None = PAGE) -> list[MessageInfo]:
-        query = (MailMessage.select(MailMessage, Inbox.name, Ticket.ref)
+        # Ticket.id too: a joined instance without its id would blank the row's ticket_id (peewee).
+        query = (MailMessage.select(MailMessage, Inbox.name, Ticket.id, Ticket.ref)
                  .join(Inbox).switch(MailMessage).join(Ticket, JOIN.LEFT_OUTER))
         if inbox:
             query = query.where(Inbox.name == inbox)
@@ -243,7 +269,7 @@ class Services:
         return [_message_info(r) for r in query]
 
     def message_detail(self, message_id: int) -> tuple[MessageInfo, str, bytes | None]:
-        row = (MailMessage.select(MailMessage, Inbox.name, Ticket.ref).join(Inbox).switch(MailMessage)
+        row = (MailMessage.select(MailMessage, Inbox.name, Ticket.id, Ticket.ref).join(Inbox).switch(MailMessage)
                .join(Ticket, JOIN.LEFT_OUTER).where(MailMessage.id == message_id).first())
         if row is None:
             raise KeyError(f"no message #{message_id}")
@@ -339,13 +365,13 @@ class Services:
                                  Attachment.inline).where(Attachment.ticket == ticket).order_by(Attachment.id))
         history = tuple({"date": _iso(c.date), "who": c.who, "fields": json.loads(c.fields), "summary": c.summary}
                         for c in Change.select().where(Change.ticket == ticket).order_by(Change.id))
-        messages = list(MailMessage.select(MailMessage.id, MailMessage.message_id)
-                        .where(MailMessage.ticket == ticket).order_by(MailMessage.id))
+        messages = list(MailMessage.select(MailMessage.id, MailMessage.message_id, Inbox.name)
+                        .join(Inbox).where(MailMessage.ticket == ticket).order_by(MailMessage.id))
         summary = list_one(ticket)
         return TicketDetail(summary, ticket.description, html_to_text(ticket.description), contacts, log,
                             attachments, history, tuple(m.message_id for m in messages),
                             tuple(m.id for m in messages), tuple(lifecycle(ticket.klass).stimuli_from(ticket.status)),
-                            ticket.parent.ref if ticket.parent_id else None)
+                            ticket.parent.ref if ticket.parent_id else None, tuple(m.inbox.name for m in messages))
 
     def attachment_bytes(self, attachment_id: int) -> tuple[str, bytes]:
         att = Attachment.get_by_id(attachment_id)
