@@ -1,7 +1,7 @@
 """Command line: argument parsing, output and exit codes (DESIGN.md section 6 is the contract).
 
 Exit codes: 0 done, 2 bad usage or settings, 3 a mailbox unreachable or refused login, 4 store error,
-75 skipped because another run holds the inbox. Imports Textual only in the `tui` branch.
+75 skipped because another run holds the inbox; 1 an unexpected error on an inbox (logged, the others ran). Imports Textual only in the `tui` branch.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .engine.tickets import TicketError
 from .settings import SettingsError, load_settings_file
 from .store import StoreError
 
-EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_STORE, EXIT_BUSY = 0, 2, 3, 4, 75
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_STORE, EXIT_BUSY = 0, 1, 2, 3, 4, 75
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -157,11 +157,16 @@ def _cmd_run(services, args) -> int:
 
 
 def _exit_code(results: Sequence[InboxFinished]) -> int:
+    """The most serious outcome among the inboxes (each inbox got its turn whatever the others did)."""
     kinds = {r.error_kind for r in results if r.error_kind}
+    if "store" in kinds:
+        return EXIT_STORE
     if "unreachable" in kinds:
         return EXIT_UNREACHABLE
     if "settings" in kinds:
         return EXIT_USAGE
+    if "internal" in kinds:  # a bug on one inbox (logged with its traceback); the others still ran
+        return EXIT_INTERNAL
     if "busy" in kinds:
         return EXIT_BUSY
     return EXIT_OK

@@ -56,15 +56,18 @@ def process_message(settings: Settings, inbox: InboxSettings, where: Located, ra
     """Process one downloaded message and commit; returns the committed row. Never raises for bad mail."""
     parsed = parse_message(raw, settings.engine.parse_options())
     with database_proxy.atomic():
-        row = MailMessage.get_or_none(
+        # (id, status) first: the usual answer is "no record yet", and a whole row costs more to read
+        found = MailMessage.select(MailMessage.id, MailMessage.status).where(
             (MailMessage.inbox == where.inbox_id) & (MailMessage.folder == where.folder)
             & (MailMessage.uidvalidity == where.uidvalidity) & (MailMessage.key == where.key)
-        )
-        if row is not None and row.status != "new":
-            return row  # another runner or an earlier crash-free pass already did it
-        if row is None:
+        ).tuples().first()
+        if found is not None and found[1] != "new":
+            return MailMessage.get_by_id(found[0])  # another runner or an earlier crash-free pass did it
+        if found is None:
             row = MailMessage.create(inbox=where.inbox_id, folder=where.folder, uidvalidity=where.uidvalidity,
                                      key=where.key, uid=where.uid, size=where.size)
+        else:  # reset by an operator: retried on its record, which keeps the ticket it fed
+            row = MailMessage.get_by_id(found[0])
         fed = Ticket.get_or_none(Ticket.id == row.ticket_id) if row.ticket_id else None
         ctx = Context(settings=settings, inbox=inbox, inbox_id=where.inbox_id, parsed=parsed,
                       message_row=row, fed_ticket=fed)
@@ -89,7 +92,7 @@ def process_message(settings: Settings, inbox: InboxSettings, where: Located, ra
         row.processed_at = utcnow()
         row.last_seen = utcnow()
         row.disposition_pending = _disposition(inbox, outcome, purge_now)
-        row.save()
+        row.save(only=row.dirty_fields)  # the identity columns were written by create()
         if outcome.status == "error":
             ctx.planned_mail.extend(error_forward(inbox, row, ctx.trace))
         for plan in ctx.planned_mail:

@@ -11,10 +11,15 @@ import email.parser
 import hashlib
 import json
 import logging
+import os
 import re
 import threading
+import time
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Iterator
+
+from peewee import PeeweeException
 
 from ..settings import InboxSettings, Settings, SettingsError, parse_size, resolve_secret
 from ..store.models import DebugTrace, Inbox, InboxState, MailMessage, database_proxy, utcnow
@@ -25,11 +30,13 @@ from .events import (
     InboxFinished,
     InboxStarted,
     MessageHandled,
+    OutboxSent,
     PassFinished,
     PassStarted,
     TraceLine,
     ignore_events,
 )
+from .outbound import send_outbox
 from .process import Located, process_message, record_error
 from .sources import MailSource, RemoteMessage, SourceConfig, SourceError, open_source
 
@@ -58,6 +65,8 @@ class InboxPass:
         self.folder = inbox.mailbox or "INBOX"
         self.counters = InboxCounters()
         self.warnings: list[str] = []
+        self._disposed: dict[int, str] = {}  # record id -> delete|move done on the server in this session
+        self._lease_renewed = time.monotonic()
 
     # -- trace ---------------------------------------------------------------------------------------
     def trace(self, line: str) -> None:
@@ -80,15 +89,23 @@ class InboxPass:
                 self.warnings.append("certificate verification is OFF for this inbox")
             with open_source(config) as source:
                 self._sync(source, state)
+            self._commit_dispositions()  # the session ended cleanly: its deletes and moves took effect
         except SettingsError as exc:
             return self._failed(state, str(exc), "settings")
         except SourceError as exc:
             return self._failed(state, str(exc), "unreachable")
         except OSError as exc:  # a connection dropped outside the source's own error mapping
             return self._failed(state, f"{self.inbox.server}: connection lost ({exc})", "unreachable")
+        except PeeweeException as exc:  # the store failed: this inbox stops, the others still get their turn
+            log.exception("inbox %s: store error", self.inbox.name)
+            return self._failed(state, f"store error: {type(exc).__name__}: {exc}", "store")
+        except Exception as exc:  # noqa: BLE001 - a bug on one inbox must not stop the others
+            log.exception("inbox %s: pass failed", self.inbox.name)
+            return self._failed(state, f"internal error: {type(exc).__name__}: {exc}", "internal")
         state.last_success, state.last_error, state.error_streak = utcnow(), "", 0
         state.last_counters = _json(self.counters)
-        state.save()
+        state.save(only=[InboxState.last_success, InboxState.last_error, InboxState.error_streak,
+                         InboxState.last_counters])
         self._prune_trace()
         self.trace(f"pass done: {self.counters.line()}")
         return InboxFinished(self.inbox.name, self.counters, warnings=tuple(self.warnings))
@@ -96,48 +113,81 @@ class InboxPass:
     def _failed(self, state: InboxState, reason: str, kind: str) -> InboxFinished:
         state.last_error, state.error_streak = reason, state.error_streak + 1
         state.last_counters = _json(self.counters)
-        state.save()
+        try:  # only the health fields: the sync position is saved where it changes, with its work
+            state.save(only=[InboxState.last_error, InboxState.error_streak, InboxState.last_counters])
+        except PeeweeException:
+            log.exception("inbox %s: could not record the failure", self.inbox.name)
         self.trace(f"pass failed: {reason}")
         return InboxFinished(self.inbox.name, self.counters, reason, kind, tuple(self.warnings))
 
     def _sync(self, source: MailSource, state: InboxState) -> None:
         folder_state = source.folder_state()
-        rekey = False
-        if folder_state.uidvalidity is not None and state.uidvalidity not in (None, folder_state.uidvalidity):
-            self.trace(f"UIDVALIDITY changed {state.uidvalidity} -> {folder_state.uidvalidity}: re-keying known messages")
-            rekey = True
+        uidvalidity = folder_state.uidvalidity
+        if uidvalidity is not None and state.uidvalidity not in (None, uidvalidity):
+            self.trace(f"UIDVALIDITY changed {state.uidvalidity} -> {uidvalidity}: re-keying known messages")
             state.highest_uid = 0
-        state.uidvalidity = folder_state.uidvalidity
-        state.save()
-        self._dispose_pending(source, folder_state.uidvalidity)
+        state.uidvalidity = uidvalidity
+        state.save(only=[InboxState.uidvalidity, InboxState.highest_uid])
+        # Driven by the store, not by "the change was seen in this pass": a re-keying pass that was cut
+        # short is finished by the next one instead of ticketing the rest of the folder again.
+        rekey = uidvalidity is not None and self._old_epoch(uidvalidity).exists()
+        self._dispose_pending(source, uidvalidity)
         queue = self._queue(source, state, folder_state)
         if queue:
             self.trace(f"{len(queue)} message(s) to process")
-        for remote in queue:
-            if self.stop.is_set():
-                self.trace("stop requested: leaving the rest for the next pass")
-                break
-            if not leases.renew(self.row.id, self.owner, self.settings.engine.lease_seconds):
+        finished = True
+        for remote, raw in self._downloads(source, queue):
+            if not self._renew_lease():
                 self.trace("lease lost: another runner took this inbox; stopping")
+                finished = False
                 break
-            self._one(source, state, folder_state.uidvalidity, remote, rekey)
-        self._schedule_purges(folder_state.uidvalidity)
-        self._dispose_pending(source, folder_state.uidvalidity)
+            self._one(source, state, uidvalidity, remote, raw, rekey)
+        if self.stop.is_set():
+            self.trace("stop requested: leaving the rest for the next pass")
+            finished = False
+        if rekey and finished:
+            self._retire_old_epoch(uidvalidity)
+        self._schedule_purges(uidvalidity)
+        self._dispose_pending(source, uidvalidity)
+        self._purge_vanished()
+
+    def _renew_lease(self) -> bool:
+        """Renew when a tenth of the lease has passed (not a write per message): until it expires, nobody
+        else may take it, so a renewal that recent still proves we hold it."""
+        if time.monotonic() - self._lease_renewed < self.settings.engine.lease_seconds / 10:
+            return True
+        self._lease_renewed = time.monotonic()
+        return leases.renew(self.row.id, self.owner, self.settings.engine.lease_seconds)
+
+    def _old_epoch(self, uidvalidity: int):
+        """Records of this folder from an earlier UIDVALIDITY still believed on the server."""
+        return MailMessage.select(MailMessage.id).where(
+            (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
+            & (MailMessage.uidvalidity != uidvalidity) & (MailMessage.on_server == True))  # noqa: E712
+
+    def _retire_old_epoch(self, uidvalidity: int) -> None:
+        """The whole new epoch was read: old-epoch records nobody re-keyed are of messages that are gone.
+        No server action is ever taken on an old-epoch UID."""
+        gone = MailMessage.update(on_server=False, vanished_at=utcnow(), disposition_pending="").where(
+            MailMessage.id.in_(self._old_epoch(uidvalidity))).execute()
+        if gone:
+            self.trace(f"{gone} record(s) of the old UIDVALIDITY were not found again: marked vanished")
 
     def _queue(self, source: MailSource, state: InboxState, folder_state) -> list[RemoteMessage]:
-        """New messages plus those an operator reset; known ones filtered with one query per chunk."""
+        """New messages plus those an operator reset, oldest first."""
+        uidvalidity = folder_state.uidvalidity
         incremental = self.inbox.protocol == "imap" and not self.settings.engine.use_message_id_as_uid
-        if incremental:
-            nothing_new = folder_state.uidnext is not None and folder_state.uidnext - 1 <= state.highest_uid
-            listed = [] if nothing_new else source.list_new(state.highest_uid)
-        else:
+        if not incremental:  # POP3 UIDL, Maildir, Message-ID keys: the full listing against the store
             listed = source.list_all()
-            self._mark_vanished({m.key for m in listed}, folder_state.uidvalidity)
-        done = self._known_done(listed, folder_state.uidvalidity)
+            done = self._reconcile(listed, uidvalidity)
+            return [m for m in listed if m.key not in done]
+        nothing_new = folder_state.uidnext is not None and folder_state.uidnext - 1 <= state.highest_uid
+        listed = [] if nothing_new else source.list_new(state.highest_uid)
+        done = self._known_done(listed, uidvalidity)
         queue = [m for m in listed if m.key not in done]
         retry = MailMessage.select(MailMessage.key, MailMessage.uid, MailMessage.size).where(
             (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
-            & (MailMessage.uidvalidity == folder_state.uidvalidity) & (MailMessage.status == "new")
+            & (MailMessage.uidvalidity == uidvalidity) & (MailMessage.status == "new")
             & (MailMessage.on_server == True)  # noqa: E712 (peewee expression)
         )
         queued = {m.key for m in queue}
@@ -155,38 +205,76 @@ class InboxPass:
                 & (MailMessage.status != "new")))
         return done
 
-    def _mark_vanished(self, present: set[str], uidvalidity: int | None) -> None:
-        """Full listings (POP3, Maildir) tell which messages left; their records stay for the retention."""
-        rows = MailMessage.select(MailMessage.id, MailMessage.key).where(
+    def _reconcile(self, listed: list[RemoteMessage], uidvalidity: int | None) -> set[str]:
+        """A full listing against the store in one query: returns the keys already dealt with, and marks
+        the records of messages no longer listed as vanished (kept for vanished_retention_days)."""
+        present = {m.key for m in listed}
+        done: set[str] = set()
+        gone: list[int] = []
+        for row_id, key, status, on_server in MailMessage.select(
+                MailMessage.id, MailMessage.key, MailMessage.status, MailMessage.on_server).where(
+                (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
+                & (MailMessage.uidvalidity == uidvalidity)).tuples().iterator():
+            if status != "new":
+                done.add(key)
+            if on_server and key not in present:
+                gone.append(row_id)
+        if gone:
+            with database_proxy.atomic():
+                for start in range(0, len(gone), KEY_CHUNK):
+                    MailMessage.update(on_server=False, vanished_at=utcnow(), disposition_pending="").where(
+                        MailMessage.id.in_(gone[start:start + KEY_CHUNK])).execute()
+        return done
+
+    def _purge_vanished(self) -> None:
+        """Records of messages gone from the server are kept vanished_retention_days, then dropped; error
+        and ignored records stay until an operator acts."""
+        limit = utcnow() - dt.timedelta(days=self.settings.engine.vanished_retention_days)
+        MailMessage.delete().where(
             (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
-            & (MailMessage.on_server == True))  # noqa: E712
-        gone = [r.id for r in rows if r.key not in present]
-        with database_proxy.atomic():
-            for start in range(0, len(gone), KEY_CHUNK):
-                MailMessage.update(on_server=False, vanished_at=utcnow(), disposition_pending="").where(
-                    MailMessage.id.in_(gone[start:start + KEY_CHUNK])).execute()
-            limit = utcnow() - dt.timedelta(days=self.settings.engine.vanished_retention_days)
-            MailMessage.delete().where(
-                (MailMessage.inbox == self.row.id) & (MailMessage.on_server == False)  # noqa: E712
-                & (MailMessage.vanished_at < limit) & (MailMessage.status.in_(["processed", "undesired"]))
-            ).execute()
+            & (MailMessage.on_server == False) & (MailMessage.vanished_at < limit)  # noqa: E712
+            & (MailMessage.status.in_(["processed", "undesired"]))
+        ).execute()
+
+    def _downloads(self, source: MailSource, queue: list[RemoteMessage]) -> Iterator[tuple[RemoteMessage, bytes | None]]:
+        """(message, raw) in queue order, fetched in batches (source.fetch_many) and consumed lazily, so a
+        stop request wastes at most one batch. raw is None for a too-big message (never downloaded here)
+        and for one that left the server before it was read."""
+        limit = parse_size(self.settings.engine.maximum_email_size)
+        small = [m.key for m in queue if not (limit and m.size > limit)]
+        stream = source.fetch_many(small) if small else iter(())
+        ahead: tuple[str, bytes] | None = None
+        for remote in queue:
+            if self.stop.is_set():  # checked before the next download, not after it
+                return
+            if limit and remote.size > limit:
+                yield remote, None
+                continue
+            if ahead is None:
+                ahead = next(stream, None)
+            if ahead is not None and ahead[0] == remote.key:
+                raw, ahead = ahead[1], None
+                yield remote, raw
+            else:  # fetch_many leaves out what vanished; order is kept, so `ahead` is a later message
+                yield remote, None
 
     def _one(self, source: MailSource, state: InboxState, uidvalidity: int | None,
-             remote: RemoteMessage, rekey: bool) -> None:
+             remote: RemoteMessage, raw: bytes | None, rekey: bool) -> None:
         where = Located(self.row.id, self.folder, uidvalidity, remote.key, remote.uid, remote.size)
         limit = parse_size(self.settings.engine.maximum_email_size)
-        try:
-            if limit and remote.size > limit:
+        if limit and remote.size > limit:
+            try:
                 self._too_big(source, state, where, limit)
-                return
-            raw = source.fetch(remote.key)
-        except SourceError as exc:
-            if exc.kind != "missing":
-                raise
+            except SourceError as exc:
+                if exc.kind != "missing":
+                    raise
+                self.trace(f"message {remote.key}: gone from the server before it was read; skipped")
+            return
+        if raw is None:
             self.trace(f"message {remote.key}: gone from the server before it was read; skipped")
             return
         self.count(read=1)
-        if rekey and self._rekeyed(where, raw):
+        if rekey and self._rekeyed(where, raw, state):
             return
         row = process_message(self.settings, self.inbox, where, raw, state)
         self.count(**{{"processed": "processed", "error": "errors", "undesired": "undesired"}.get(row.status, "skipped"): 1})
@@ -205,8 +293,13 @@ class InboxPass:
             name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{self.inbox.name}-{where.folder}-{where.uidvalidity}-{where.key}")
             target = Path(self.settings.engine.big_files_dir) / f"{name}.eml"
             target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "wb") as out:
-                source.fetch_to(where.key, out)
+            partial = target.with_name(target.name + ".part")  # a cut download never looks complete
+            try:
+                with open(partial, "wb") as out:
+                    source.fetch_to(where.key, out)
+                os.replace(partial, target)
+            finally:
+                partial.unlink(missing_ok=True)
             saved = f"; saved to {target}"
         row = record_error(where, reason + saved, self.inbox, state, str(headers.get("Message-ID", "")).strip("<> "),
                            str(headers.get("Subject", "")), str(headers.get("From", "")))
@@ -215,7 +308,7 @@ class InboxPass:
         self.sink(MessageHandled(self.inbox.name, row.id, where.key, "error", None, row.error))
         self._dispose(source, row)
 
-    def _rekeyed(self, where: Located, raw: bytes) -> bool:
+    def _rekeyed(self, where: Located, raw: bytes, state: InboxState) -> bool:
         """After a UIDVALIDITY change, a known message gets its new key instead of a second ticket."""
         digest = hashlib.sha256(raw).hexdigest()
         headers = email.parser.BytesHeaderParser().parsebytes(raw[:65536])
@@ -231,11 +324,14 @@ class InboxPass:
             return False
         with database_proxy.atomic():
             old.uidvalidity, old.key, old.uid, old.on_server = where.uidvalidity, where.key, where.uid, True
+            old.vanished_at = None
             old.save()
-            state = InboxState.get(InboxState.inbox == self.row.id, InboxState.folder == self.folder)
             if where.uid and where.uid > state.highest_uid:
                 state.highest_uid = where.uid
                 state.save(only=[InboxState.highest_uid])
+        if old.status == "new":  # an operator had reset it: re-keyed, and now retried under its new key
+            self.trace(f"message {where.key}: known as #{old.id} (reset); re-keyed and retried")
+            return False
         self.trace(f"message {where.key}: known as #{old.id} ({old.status}); re-keyed, not processed again")
         return True
 
@@ -255,7 +351,8 @@ class InboxPass:
             & (MailMessage.uidvalidity == uidvalidity) & (MailMessage.disposition_pending != "")
             & (MailMessage.on_server == True))  # noqa: E712
         for row in rows:
-            self._dispose(source, row)
+            if row.id not in self._disposed:
+                self._dispose(source, row)
 
     def _dispose(self, source: MailSource, row: MailMessage) -> None:
         """Delete or move on the server, strictly after the commit; a failure stays pending for the next pass."""
@@ -278,9 +375,18 @@ class InboxPass:
                 raise
             return
         faults.hit("after_dispose")
-        MailMessage.update(disposition_pending="", on_server=False, vanished_at=utcnow()).where(
-            MailMessage.id == row.id).execute()
+        # Recorded as done when the session ends cleanly (_commit_dispositions): a POP3 server applies
+        # DELE only at QUIT, and a session that dies first keeps the message, so the record must stay
+        # pending. Redoing a delete or move that did take effect is harmless (the message is gone).
+        self._disposed[row.id] = action
         self.count(**{"moved" if action == "move" else "deleted": 1})
+
+    def _commit_dispositions(self) -> None:
+        done, self._disposed = list(self._disposed), {}
+        with database_proxy.atomic():
+            for start in range(0, len(done), KEY_CHUNK):
+                MailMessage.update(disposition_pending="", on_server=False, vanished_at=utcnow()).where(
+                    MailMessage.id.in_(done[start:start + KEY_CHUNK])).execute()
 
     def _prune_trace(self) -> None:
         """Keep the rolling trace within trace_max_bytes (oldest lines go first)."""
@@ -329,6 +435,9 @@ def run_pass(settings: Settings, only: list[str] | None = None, owner: str | Non
                 leases.release(row.id, owner)
         sink(result)
         results.append(result)
+    sent, problem = send_outbox(settings)
+    if sent or problem:
+        sink(OutboxSent(sent, problem))
     finished = PassFinished(tuple(results))
     sink(finished)
     return finished
