@@ -229,7 +229,7 @@ def main() -> int:
                 prof = cProfile.Profile()
                 ours(account, work, reps, prof)
                 text = io.StringIO()
-                pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(40)
+                pstats.Stats(prof, stream=text).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(os.environ.get("BENCH_FILTER", ""), 40)
                 print(text.getvalue())
         return 0 if ratio >= 0.5 else 1
     finally:

@@ -81,8 +81,8 @@ def process_message(settings: Settings, inbox: InboxSettings, where: Located, ra
             outcome = Outcome("reject", "error", f"internal error while processing: {type(exc).__name__}: {exc}")
             ctx.note(f"error: {outcome.reason}")
         purge_now = settings.engine.undesired_purge_delay == 0
-        row.raw = store_blob(raw)
-        row.sha256 = hashlib.sha256(raw).hexdigest()
+        row.sha256 = parsed.sha256 or hashlib.sha256(raw).hexdigest()
+        row.raw = store_blob(raw, row.sha256)
         for name, value in _header_fields(parsed).items():
             setattr(row, name, value)
         row.status = outcome.status

@@ -8,18 +8,26 @@ import hmac
 import re
 import secrets
 
-from ..store.models import SettingsEntry
+from ..store.models import SettingsEntry, database_proxy
 
 _OURS = re.compile(r"^mt\.([RICP]-\d{6})\.(\d+)\.([0-9a-f]{12})@(.+)$", re.IGNORECASE)
 
 
+_secrets: dict[tuple[str, str], bytes] = {}
+
+
 def store_secret() -> bytes:
-    """The per-store HMAC key, created once."""
+    """The per-store HMAC key, created once, then remembered for this process (it never changes)."""
+    db = database_proxy.obj
+    cache_key = (type(db).__name__, str(db.database))
+    if cache_key in _secrets:
+        return _secrets[cache_key]
     entry = SettingsEntry.get_or_none(SettingsEntry.section == "thread_secret")
     if entry is None:
         SettingsEntry.insert(section="thread_secret", data=secrets.token_hex(32)).on_conflict_ignore().execute()
         entry = SettingsEntry.get(SettingsEntry.section == "thread_secret")
-    return bytes.fromhex(entry.data)
+    _secrets[cache_key] = bytes.fromhex(entry.data)
+    return _secrets[cache_key]
 
 
 def _tag(secret: bytes, ref: str, serial: int) -> str:

@@ -51,11 +51,11 @@ def cut_title(text: str, limit: int = TITLE_MAX) -> str:
     return (cut[:space] if space > limit * 0.7 else cut).rstrip() + "…"
 
 
-def store_blob(data: bytes) -> Blob:
-    """Content-addressed: the same bytes are stored once."""
-    digest = hashlib.sha256(data).hexdigest()
+def store_blob(data: bytes, digest: str | None = None) -> str:
+    """Content-addressed: the same bytes are stored once; returns the key (the sha256), not the bytes."""
+    digest = digest or hashlib.sha256(data).hexdigest()
     Blob.insert(sha256=digest, size=len(data), data=data).on_conflict_ignore().execute()
-    return Blob.get_by_id(digest)
+    return digest
 
 
 def create_ticket(klass: str, title: str, description_html: str, caller: Person | None, inbox_id: int | None,
@@ -65,7 +65,7 @@ def create_ticket(klass: str, title: str, description_html: str, caller: Person 
     ticket = Ticket.create(
         klass=klass, ref=f"tmp-{hashlib.sha1(str((now, title, id(caller))).encode()).hexdigest()[:16]}",
         title=cut_title(title), description=description_html[:DESCRIPTION_MAX], caller=caller,
-        org=caller.org if caller else None, origin=origin, status=cycle.initial, inbox=inbox_id,
+        org=caller.org_id if caller else None, origin=origin, status=cycle.initial, inbox=inbox_id,
         parent=parent, created=now, updated=now,
     )
     ticket.ref = f"{cycle.prefix}{ticket.id:06d}"

@@ -39,6 +39,7 @@ class BaseModel(Model):
     class Meta:
         database = database_proxy
         legacy_table_names = False
+        only_save_dirty = True  # an UPDATE writes the fields that changed, not every column
 
 
 class SchemaVersion(BaseModel):

@@ -8,26 +8,25 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 
 from .charsets import decode_text
 from .headers import strip_controls
 from .mime import MimeNode
 
-_B64_JUNK = re.compile(rb"[^A-Za-z0-9+/=]")
-_B64_WS = re.compile(rb"[\s]")
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+_B64_WS = b" \t\r\n\x0b\x0c"
+_NOT_B64 = bytes(b for b in range(256) if b not in _B64_ALPHABET)  # bytes.translate: C speed, no regex
 
 
 def _b64(body: bytes, defects: list[str]) -> bytes:
-    clean = _B64_WS.sub(b"", body)
-    junk = _B64_JUNK.findall(clean)
+    junk = len(body.translate(None, _B64_ALPHABET + _B64_WS))
+    clean = body.translate(None, _NOT_B64)
     if junk:
-        if len(junk) * 4 > len(clean):
+        if junk * 4 > len(clean) + junk:
             # Far too much non-base64: the label lies, the content is plain.
             defects.append("Content-Transfer-Encoding base64 on non-base64 content: used as is")
             return body
         defects.append("InvalidBase64CharactersDefect: invalid characters in base64 content skipped")
-        clean = _B64_JUNK.sub(b"", clean)
     clean = clean.replace(b"=", b"") if b"=" in clean[:-2] else clean.rstrip(b"=")
     if len(clean) % 4 == 1:
         defects.append("InvalidBase64LengthDefect: truncated base64 content, last character dropped")

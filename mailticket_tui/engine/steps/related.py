@@ -22,6 +22,8 @@ def _thread_ids(ctx: Context) -> list[str]:
 
 
 def _by_our_ids(ctx: Context, ids: list[str]) -> Ticket | None:
+    if not ids:
+        return None
     secret = store_secret()
     for mid in ids:
         ref = ticket_ref_from_message_id(mid, secret)
@@ -119,9 +121,11 @@ def _closed_rule(ctx: Context, ticket: Ticket) -> Outcome | None:
 def _sender_rule(ctx: Context, ticket: Ticket) -> Outcome | None:
     if ctx.related is None:
         return None
-    caller_email = ticket.caller.email if ticket.caller_id else ""
+    if ctx.caller is not None and ctx.caller.id == ticket.caller_id:
+        return None  # the caller replying (the common case: no query)
+    caller = Person.get_or_none(Person.id == ticket.caller_id) if ticket.caller_id else None
     email = ctx.sender_email
-    if email == caller_email:
+    if caller is not None and email == caller.email:
         return None
     contacts = {p.email for p in Person.select(Person.email).join(TicketContact).where(TicketContact.ticket == ticket)}
     if email in contacts:
