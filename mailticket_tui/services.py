@@ -14,6 +14,7 @@ from typing import Callable
 
 from peewee import JOIN, fn
 
+from .engine import leases
 from .engine.events import EventSink, PassFinished, ignore_events
 from .engine.lifecycle import lifecycle
 from .engine.parse import html_to_text, parse_message, text_to_html
@@ -303,29 +304,43 @@ class Services:
         return results
 
     def delete_messages(self, ids: list[int]) -> list[ActionResult]:
-        """From the server first, then the record; a failed server delete leaves the record and says so."""
+        """From the server first, then the record; a failed server delete leaves the record and says so.
+
+        The inbox's lease is held meanwhile, so a running pass never sees a message vanish under it.
+        """
         rows = list(MailMessage.select().where(MailMessage.id.in_(ids)))
         results = [ActionResult(i, False, "no such message") for i in ids if i not in {r.id for r in rows}]
         by_inbox: dict[int, list[MailMessage]] = {}
         for row in rows:
             by_inbox.setdefault(row.inbox_id, []).append(row)
+        owner = leases.new_owner("delete")
         for inbox_id, group in by_inbox.items():
-            inbox = self.inbox_settings(Inbox.get_by_id(inbox_id).name)
-            on_server = [r for r in group if r.on_server]
-            try:
-                if on_server:
-                    with open_source(source_config(inbox, self.settings)) as source:
-                        if source.folder_state().uidvalidity not in (None, on_server[0].uidvalidity):
-                            raise SourceError("protocol", "the folder's UIDVALIDITY changed; run a pass first")
-                        source.delete([r.key for r in on_server])
-            except (SourceError, SettingsError, OSError) as exc:
-                results += [ActionResult(r.id, False, f"server delete failed, record kept: {exc}") for r in group]
+            holder = leases.claim(inbox_id, owner, self.settings.engine.lease_seconds)
+            if holder is not None:
+                results += [ActionResult(r.id, False, f"inbox busy ({holder} holds it); try again") for r in group]
                 continue
-            with database_proxy.atomic():
-                MailMessage.delete().where(MailMessage.id.in_([r.id for r in group])).execute()
-            results += [ActionResult(r.id, True, "deleted from the server and the store" if r.on_server
-                                     else "record deleted (already gone from the server)") for r in group]
+            try:
+                results += self._delete_group(inbox_id, group)
+            finally:
+                leases.release(inbox_id, owner)
         return sorted(results, key=lambda r: ids.index(r.id) if r.id in ids else 0)
+
+    def _delete_group(self, inbox_id: int, group: list[MailMessage]) -> list[ActionResult]:
+        inbox = self.inbox_settings(Inbox.get_by_id(inbox_id).name)
+        on_server = [r for r in group if r.on_server]
+        try:
+            if on_server:
+                with open_source(source_config(inbox, self.settings)) as source:
+                    current = source.folder_state().uidvalidity
+                    if any(r.uidvalidity != current for r in on_server) and current is not None:
+                        raise SourceError("protocol", "the folder's UIDVALIDITY changed; run a pass first")
+                    source.delete([r.key for r in on_server])
+        except (SourceError, SettingsError, OSError) as exc:
+            return [ActionResult(r.id, False, f"server delete failed, record kept: {exc}") for r in group]
+        with database_proxy.atomic():
+            MailMessage.delete().where(MailMessage.id.in_([r.id for r in group])).execute()
+        return [ActionResult(r.id, True, "deleted from the server and the store" if r.on_server
+                             else "record deleted (already gone from the server)") for r in group]
 
     # -- tickets ----------------------------------------------------------------------------------
     def list_tickets(self, filters: TicketFilter = TicketFilter(), offset: int = 0,

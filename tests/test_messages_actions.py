@@ -111,3 +111,18 @@ def test_a_failed_server_delete_keeps_the_record_and_says_so(
     code, out, _ = cli("messages", "delete", str(row["id"]))
     assert code == 0 and "record deleted (already gone from the server)" in out
     assert records() == []
+
+
+def test_delete_waits_for_no_runner_holding_the_inbox(maildir, tmp_path, store_url, capsys) -> None:
+    from mailticket_tui.engine import leases
+    from mailticket_tui.store.models import Inbox
+
+    (maildir / "new" / "1.M1.t").write_bytes(make_mail(subject="Busy"))
+    cli = Cli(store_url, capsys)
+    cli.use(write_settings(tmp_path, inbox_toml("local", "maildir", maildir=maildir)))
+    assert cli.run_once()[0] == 0
+    (row,) = cli.messages()
+    assert leases.claim(Inbox.get().id, "run@elsewhere:1:x", 300) is None
+    code, _, err = cli("messages", "delete", str(row["id"]))
+    assert code == 2 and "inbox busy (run@elsewhere:1:x holds it)" in err
+    assert len(records()) == 1 and list((maildir / "new").iterdir()) + list((maildir / "cur").iterdir())

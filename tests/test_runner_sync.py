@@ -183,3 +183,37 @@ def test_records_of_vanished_messages_are_kept_for_the_retention(
     # processed records go after the retention; an error record stays until an operator acts
     assert [r.status for r in left] == ["error"], [(r.subject, r.status, r.error) for r in left]
     assert Ticket.select().count() == 2
+
+
+def test_messages_deleted_by_another_client_are_noticed(mail_account, tmp_path) -> None:
+    """Incremental IMAP never lists the folder; a COUNT mismatch makes it reconcile once."""
+    from mailticket_tui.cli import main
+    from mailticket_tui.store.models import MailMessage
+
+    from .mailgen import make_mail
+
+    for i in range(3):
+        mail_account.append(make_mail(subject=f"other client {i}", message_id=f"<oc{i}@acme.example>"))
+    config = tmp_path / "oc.toml"
+    config.write_text(f"""
+[[inbox]]
+name = "oc"
+server = "{mail_account.host}"
+port = {mail_account.imap_port}
+tls = "none"
+login = "{mail_account.login}"
+password = "{mail_account.password}"
+unknown_caller_behavior = "create_contact"
+""")
+    store = f"sqlite:///{tmp_path / 'oc.db'}"
+    assert main(["--config", str(config), "--db", store, "run", "--once"]) == 0
+    client = mail_account.imap()
+    client.select_folder("INBOX")
+    first = sorted(client.search("ALL"))[0]
+    client.delete_messages([first])
+    client.expunge()
+    client.unselect_folder()
+    assert main(["--config", str(config), "--db", store, "run", "--once"]) == 0
+    gone = MailMessage.get(MailMessage.subject == "other client 0")
+    assert not gone.on_server and gone.vanished_at is not None
+    assert MailMessage.select().where(MailMessage.on_server == True).count() == 2  # noqa: E712

@@ -182,6 +182,8 @@ class InboxPass:
             done = self._reconcile(listed, uidvalidity)
             return [m for m in listed if m.key not in done]
         nothing_new = folder_state.uidnext is not None and folder_state.uidnext - 1 <= state.highest_uid
+        if nothing_new:
+            self._notice_outside_deletes(source, folder_state)
         listed = [] if nothing_new else source.list_new(state.highest_uid)
         done = self._known_done(listed, uidvalidity)
         queue = [m for m in listed if m.key not in done]
@@ -193,6 +195,17 @@ class InboxPass:
         queued = {m.key for m in queue}
         queue += [RemoteMessage(r.key, r.size, r.uid) for r in retry if r.key not in queued]
         return queue
+
+    def _notice_outside_deletes(self, source: MailSource, folder_state) -> None:
+        """Another client deleted or moved messages when the store believes more are on the server than
+        the folder holds: one COUNT in the store per poll, a full listing only when they disagree."""
+        believed = MailMessage.select().where(
+            (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
+            & (MailMessage.uidvalidity == folder_state.uidvalidity) & (MailMessage.on_server == True)  # noqa: E712
+        ).count()
+        if believed > folder_state.count:
+            self._reconcile(source.list_all(), folder_state.uidvalidity)
+            self.trace(f"{believed - folder_state.count} message(s) left the folder outside mailticket: marked vanished")
 
     def _known_done(self, listed: list[RemoteMessage], uidvalidity: int | None) -> set[str]:
         keys = [m.key for m in listed]
