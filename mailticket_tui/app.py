@@ -3,13 +3,15 @@ and the host of the background engine. No business logic: screens call `Services
 
 `build_app` is the one factory the CLI (`run_tui`) and the tests share; the services (store and settings)
 are injected, nothing is global. The engine runs in a thread worker and reports from that thread; reports
-are queued and announced with one coalescing message, so a burst of events costs one refresh.
+are queued and announced with one coalescing message, so a burst of events costs one refresh. The status
+bar starts from each inbox's last pass as the store has it (a cron run's too), then follows live.
 """
 from __future__ import annotations
 
 import collections
 import sys
 import time
+from dataclasses import replace
 from typing import Iterable
 
 from rich.text import Text
@@ -22,7 +24,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 
 from .engine.background import BackgroundEngine, EngineState
-from .engine.events import Event, InboxFinished, InboxStarted
+from .engine.events import Event, InboxFinished, InboxStarted, OutboxSent, PassFinished, PassStarted
 from .screens.help import HelpScreen
 from .screens.inboxes import InboxesScreen
 from .screens.mailbox import MailboxScreen
@@ -30,7 +32,7 @@ from .screens.tickets import TicketsScreen
 from .screens.trace import TraceScreen
 from .services import Services
 from .store.db import redact_url
-from .widgets.engine_status import EngineView, InboxPass, describe_event, short_counters
+from .widgets.engine_status import EngineView, InboxPass, describe_event, short_counters, stored_pass
 from .widgets.safe_text import clean
 
 ENGINE_LOG_LINES = 5000
@@ -41,6 +43,14 @@ class EngineReported(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, EngineReported)
+
+
+class PassesStored(Message):
+    """The inboxes as the store has them (services.list_inboxes), read at start for the status bar."""
+
+    def __init__(self, inboxes: list) -> None:
+        super().__init__()
+        self.inboxes = inboxes
 
 
 class MailTicketApp(App[int]):
@@ -74,6 +84,7 @@ class MailTicketApp(App[int]):
         self.crash: str = ""
         # appended by the engine thread, drained on the event loop (deque appends and pops are thread-safe)
         self._reports: collections.deque[Event | EngineState] = collections.deque()
+        self._outbox_reported = False  # an OutboxSent came during the current pass
 
     # -- modes -----------------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -82,6 +93,7 @@ class MailTicketApp(App[int]):
         if self.start_engine:
             self.engine_view = EngineView(self.engine.state)
             self._run_engine()
+        self._load_stored_passes()
         self.switch_mode("inboxes")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -102,6 +114,19 @@ class MailTicketApp(App[int]):
         self.push_screen(HelpScreen())
 
     # -- background engine -----------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="app-passes")
+    def _load_stored_passes(self) -> None:
+        self.post_message(PassesStored(self.services.list_inboxes()))
+
+    def on_passes_stored(self, message: PassesStored) -> None:
+        self.remember_passes(message.inboxes)
+
+    def remember_passes(self, inboxes: list) -> None:
+        """Merge the store's last pass of each inbox (InboxInfo list) into the status bar; inboxes no longer
+        listed (deleted, renamed) leave it. Called at start and whenever the Inboxes mode reloads."""
+        stored = [p for p in (stored_pass(i) for i in inboxes) if p is not None]
+        self.engine_view = self.engine_view.with_stored(stored, {i.name for i in inboxes})
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine", name="background engine")
     def _run_engine(self) -> None:
         self.engine.run()
@@ -117,15 +142,22 @@ class MailTicketApp(App[int]):
         while self._reports:
             report = self._reports.popleft()
             if isinstance(report, EngineState):
-                view = EngineView(report, view.current, view.inboxes)
+                view = replace(view, state=report)
                 continue
             batch.append(report)
-            self.engine_log.append(describe_event(report))
+            self.engine_log.append(describe_event(report))  # never raises, whatever the event
             if isinstance(report, InboxStarted):
-                view = EngineView(view.state, report.inbox, view.inboxes)
+                view = replace(view, current=report.inbox)
             elif isinstance(report, InboxFinished):
                 result = InboxPass(report.inbox, time.time(), short_counters(report.counters), report.error or "")
                 view = view.with_pass(result)
+            elif isinstance(report, PassStarted):
+                self._outbox_reported = False
+            elif isinstance(report, OutboxSent):
+                self._outbox_reported = True
+                view = replace(view, outbox_problem=report.problem or "")
+            elif isinstance(report, PassFinished) and not self._outbox_reported:
+                view = replace(view, outbox_problem="")  # nothing waits any more: the runner said nothing
         self.engine_view = view
         if batch:
             self.engine_events.publish(batch)

@@ -202,8 +202,11 @@ class Services:
             raise SettingsError([f"no inbox named {name!r}; see `mailticket inbox list`"])
         return inbox
 
-    def save_inbox(self, inbox: InboxSettings) -> None:
+    def save_inbox(self, inbox: InboxSettings, rename_from: str | None = None) -> None:
+        """Insert or update by name; with `rename_from`, rename that inbox first, all in one transaction."""
         with database_proxy.atomic():
+            if rename_from is not None and rename_from != inbox.name:
+                self._rename(rename_from, inbox.name)
             save_inbox(inbox)
         self.reload()
 
@@ -214,14 +217,18 @@ class Services:
 
     def rename_inbox(self, old: str, new: str) -> None:
         """A new name for the same inbox: its message records, state and tickets stay attached."""
+        with database_proxy.atomic():
+            self._rename(old, new)
+        self.reload()
+
+    @staticmethod
+    def _rename(old: str, new: str) -> None:
         if not new.strip():
             raise SettingsError(["inbox name: must not be empty"])
-        with database_proxy.atomic():
-            if Inbox.select().where(Inbox.name == new).exists():
-                raise SettingsError([f"inbox name: {new!r} is already used by another inbox"])
-            if not Inbox.update(name=new, updated=utcnow()).where(Inbox.name == old).execute():
-                raise SettingsError([f"no inbox named {old!r}; see `mailticket inbox list`"])
-        self.reload()
+        if Inbox.select().where(Inbox.name == new).exists():
+            raise SettingsError([f"inbox name: {new!r} is already used by another inbox"])
+        if not Inbox.update(name=new, updated=utcnow()).where(Inbox.name == old).execute():
+            raise SettingsError([f"no inbox named {old!r}; see `mailticket inbox list`"])
 
     def test_inbox(self, name: str):
         """Connect, log in, select the folder of a saved inbox."""

@@ -60,3 +60,23 @@ def test_unsaved_values_are_tested_with_the_stored_password(mail_account, write_
     assert not missing.ok and missing.stage == "folder"
     wrong = services.test_inbox_settings(replace(form, password="wrong"))
     assert not wrong.ok and wrong.stage == "auth"
+
+
+def test_rename_and_save_is_one_transaction(write_config, maildir: Path, store_url: str) -> None:
+    config = write_config(f"""
+        [[inbox]]
+        name = "a"
+        protocol = "maildir"
+        server = "{maildir}"
+
+        [[inbox]]
+        name = "b"
+        protocol = "maildir"
+        server = "{maildir}"
+        """)
+    services = open_services(str(config), store_url)
+    with pytest.raises(SettingsError, match="already used"):
+        services.save_inbox(replace(services.settings.inbox("a"), name="b", trace=True), rename_from="a")
+    assert services.settings.inbox("a") and not services.settings.inbox("b").trace
+    services.save_inbox(replace(services.settings.inbox("a"), name="c", trace=True), rename_from="a")
+    assert services.settings.inbox("a") is None and services.settings.inbox("c").trace

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from mailticket_tui.engine.background import BackgroundEngine, EngineState
-from mailticket_tui.engine.events import InboxFinished, MessageHandled, PassFinished
+from mailticket_tui.engine.events import InboxFinished, MessageHandled, OutboxSent, PassFinished
 from mailticket_tui.store.models import Inbox, InboxLease
 
 from .test_tui_support import mail_bytes, maildir_inbox, make_maildir, open_store
@@ -107,3 +107,32 @@ def test_engine_survives_a_failing_pass(tmp_path: Path) -> None:
         thread.join(10)
     errors = [i.last_error for i in report.items if isinstance(i, EngineState) and i.last_error]
     assert errors[0] == "RuntimeError: store went away"  # one line: nothing after the first
+
+
+def test_engine_passes_on_events_it_does_not_know(tmp_path: Path) -> None:
+    """A newer runner may emit event types this TUI has never heard of (OutboxSent was one): the engine
+    forwards them like any other and keeps its loop."""
+    services = open_store(tmp_path)
+
+    class FromANewerRunner:
+        pass
+
+    def run_once(sink, **_kwargs):
+        sink(FromANewerRunner())
+        sink(OutboxSent(1, None))
+        return PassFinished(())
+
+    services.run_once = run_once  # type: ignore[method-assign]
+    report = Recorder()
+    engine = BackgroundEngine(services, report)
+    thread = threading.Thread(target=engine.run)
+    thread.start()
+    try:
+        report.wait_for(lambda items: sum(isinstance(i, OutboxSent) for i in items) >= 1)
+        engine.poll_now()
+        report.wait_for(lambda items: sum(isinstance(i, OutboxSent) for i in items) >= 2)
+    finally:
+        engine.stop()
+        thread.join(10)
+    assert sum(isinstance(i, FromANewerRunner) for i in report.items) == 2
+    assert engine.state.passes == 2 and engine.state.last_error == ""

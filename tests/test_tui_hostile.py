@@ -9,7 +9,7 @@ from pathlib import Path
 from textual.widgets import Log
 
 from mailticket_tui.app import build_app
-from mailticket_tui.engine.events import MessageHandled, TraceLine
+from mailticket_tui.engine.events import MessageHandled, OutboxSent, TraceLine
 from mailticket_tui.screens.help import HelpScreen
 from mailticket_tui.screens.inbox_form import InboxFormScreen
 from mailticket_tui.screens.inboxes import InboxesScreen
@@ -26,6 +26,7 @@ from .test_tui_support import (
     FORBIDDEN,
     HOSTILE,
     HOSTILE_SUBJECT,
+    WHEN,
     add_messages,
     add_ticket,
     make_maildir,
@@ -55,7 +56,7 @@ async def test_hostile_text_through_every_screen(tmp_path: Path) -> None:
         trace = true
         """)
     inbox = Inbox.get(Inbox.name == NAME)
-    InboxState.create(inbox=inbox, folder="INBOX", last_error=HOSTILE_SUBJECT, error_streak=3)
+    InboxState.create(inbox=inbox, folder="INBOX", last_error=HOSTILE_SUBJECT, error_streak=3, last_attempt=WHEN)
     for line in HOSTILE:
         DebugTrace.create(inbox=inbox, line=line)
     ticket = add_ticket("R-000001", HOSTILE_SUBJECT, caller="x\x1b]52;c;Zg==\x07@evil.example", inbox=NAME,
@@ -70,6 +71,7 @@ async def test_hostile_text_through_every_screen(tmp_path: Path) -> None:
         assert isinstance(app.screen, InboxesScreen)
         assert_inert(app, "inboxes")
         assert "[@click=app.quit]CLICK ME[/]" in screen_output(app)[0]  # literal, as typed
+        assert app.engine_view.inboxes[0].error == HOSTILE_SUBJECT  # the stored last pass, in the status bar
         await pilot.press("e")
         await settle(pilot)
         assert isinstance(app.screen, InboxFormScreen)
@@ -118,8 +120,9 @@ async def test_hostile_text_through_every_screen(tmp_path: Path) -> None:
         for value in HOSTILE:  # the engine's live events carry server text too
             app._engine_report(TraceLine(NAME, value))
             app._engine_report(MessageHandled(NAME, 1, value, "error", None, value))
+            app._engine_report(OutboxSent(0, value))  # an SMTP server's answer, shown in the status bar too
         await settle(pilot)
-        assert len(app.screen.query_one("#trace-engine-log", Log).lines) == 2 * len(HOSTILE)
+        assert len(app.screen.query_one("#trace-engine-log", Log).lines) == 3 * len(HOSTILE)
         assert_inert(app, "trace")
         app.notify(HOSTILE_SUBJECT, markup=False)
         await pilot.press("question_mark")

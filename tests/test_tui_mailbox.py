@@ -71,7 +71,7 @@ async def test_select_then_ignore_reset_and_delete_with_confirmation(tmp_path: P
         await settle(pilot)
         screen = app.screen
         await pilot.press("space", "space")  # the two newest
-        assert screen.selected == {ids[-1], ids[-2]}
+        assert set(screen.selected) == {ids[-1], ids[-2]}
         await pilot.press("i")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
@@ -80,7 +80,7 @@ async def test_select_then_ignore_reset_and_delete_with_confirmation(tmp_path: P
         assert [(r.id, r.ok) for r in app.screen.results] == [(ids[-2], True), (ids[-1], True)]
         await pilot.press("escape")
         await settle(pilot)
-        assert screen.rows[ids[-1]].status == "ignored" and screen.selected == set()
+        assert screen.rows[ids[-1]].status == "ignored" and not screen.selected
 
         await pilot.press("r", "n")  # refused: nothing happens
         await settle(pilot)
@@ -100,12 +100,54 @@ async def test_select_then_ignore_reset_and_delete_with_confirmation(tmp_path: P
         assert screen.table.row_count == 0 and MailMessage.select().count() == 0
 
 
+async def test_selection_is_kept_across_pages_and_counted(tmp_path: Path) -> None:
+    services = open_store(tmp_path, maildir_inbox("support", make_maildir(tmp_path / "M")))
+    ids = add_messages("support", PAGE + 50, status="error", error="no caller")
+    app = build_app(services, start_engine=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await app.open_mailbox("support")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("space")  # the newest message, on page 1
+        assert "1 selected" in info(app)  # counted at once, not at the next load
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        await pilot.press("space", "space")  # the two newest of page 2
+        assert set(screen.selected) == {ids[-1], ids[-PAGE - 1], ids[-PAGE - 2]}
+        assert "3 selected (2 on this page" in info(app)
+        await pilot.press("a")  # the whole page 2 (50 rows) ...
+        assert len(screen.selected) == 51
+        await pilot.press("a")  # ... and unselected again: page 1's selection stays
+        assert set(screen.selected) == {ids[-1]} and "1 selected (0 on this page" in info(app)
+        second = int(screen.table.current_key)
+        subject = screen.rows[second].subject
+        await pilot.press("space")
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert str(screen.table.get_row(str(ids[-1]))[0]) == "✓"  # still shown as selected on its page
+        await pilot.press("i")  # applies to both pages' selection
+        assert isinstance(app.screen, ConfirmScreen)
+        question = str(app.screen.query_one("#question", Static).visual)
+        assert "Ignore 2 message(s)?" in question
+        assert f"#{second} {subject}" in question  # named although on another page
+        await pilot.press("y")
+        await settle(pilot)
+        assert sorted(r.id for r in app.screen.results if r.ok) == sorted([ids[-1], second])
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not screen.selected and "selected" not in info(app)
+        assert {MailMessage.get_by_id(i).status for i in (ids[-1], second)} == {"ignored"}
+        await pilot.press("space", "u")
+        assert not screen.selected
+
+
 async def test_rows_follow_the_engine_live(tmp_path: Path) -> None:
     maildir = make_maildir(tmp_path / "M")
     services = open_store(tmp_path, maildir_inbox("support", maildir))
     app = build_app(services)
     async with app.run_test(size=(80, 24)) as pilot:
-        while not app.engine_view.inboxes:  # the first pass found nothing
+        while not (app.engine_view.state and app.engine_view.state.passes):  # the first pass found nothing
             await pilot.pause(0.05)
         await app.open_mailbox("support")
         await settle(pilot)

@@ -99,10 +99,20 @@ async def test_detail_stimulus_log_and_attachment(tmp_path: Path) -> None:
         assert isinstance(app.screen, TicketsScreen)
 
 
-async def test_source_mail_jumps_to_the_mailbox(tmp_path: Path) -> None:
-    services = open_store(tmp_path, maildir_inbox("support", make_maildir(tmp_path / "M")))
+async def test_source_mail_jumps_to_the_mailbox(tmp_path: Path, monkeypatch) -> None:
+    services = open_store(tmp_path, maildir_inbox("support", make_maildir(tmp_path / "M"))
+                          + maildir_inbox("sales", make_maildir(tmp_path / "S")))
     ticket = add_ticket("R-000001", inbox="support")
-    [message_id] = add_messages("support", 1, ticket=ticket)
+    add_messages("support", 2)
+    [message_id] = add_messages("sales", 1, ticket=ticket)  # the ticket's mail came through another inbox
+    details: list[int] = []
+    real_detail = services.message_detail
+
+    def counted_detail(row_id: int):
+        details.append(row_id)
+        return real_detail(row_id)
+
+    monkeypatch.setattr(services, "message_detail", counted_detail)
     app = build_app(services, start_engine=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("3")
@@ -110,9 +120,13 @@ async def test_source_mail_jumps_to_the_mailbox(tmp_path: Path) -> None:
         await pilot.press("enter")
         await settle(pilot)
         app.screen.query_one(TabbedContent).active = "messages"
-        app.screen.query_one("#ticket-messages", OptionList).focus()
+        options = app.screen.query_one("#ticket-messages", OptionList)
+        assert "sales" in str(options.get_option_at_index(0).prompt)
+        options.focus()
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, MessageDetailScreen) and app.screen.message_id == message_id
+        assert details == [message_id]  # only the detail screen's own load: the jump knew the inbox
         await pilot.press("escape")
         assert isinstance(app.screen, MailboxScreen)
+        assert app.screen.query_state.inbox == "sales"

@@ -3,7 +3,10 @@ metadata (kind, doc, choices) so a new setting appears here without code.
 
 Validation is settings.py's own (`settings_from_dict` over all inboxes, so duplicate names are caught too);
 its problems are shown beside the fields they name. The password is never shown back: the field starts
-empty, says whether one is set, and only a typed value replaces it. Dismisses with the new InboxSettings.
+empty, says whether one is set, and only a typed value replaces it; the "clear" box beside it drops a stored
+password (to switch to password_env or password_file). The name is editable: the caller renames the inbox
+(its records follow) before saving. "Test" probes the values being edited, before any save; an empty
+password field tests with the stored password. Dismisses with the new InboxSettings.
 """
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import re
 from dataclasses import Field, fields
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -72,7 +75,7 @@ class InboxFormScreen(ModalScreen[InboxSettings | None]):
     CSS_PATH = "inbox_form.tcss"
     BINDINGS = [
         Binding("ctrl+s", "save_inbox", "Save", priority=True),
-        Binding("ctrl+t", "test_inbox", "Test (saved settings)", priority=True),
+        Binding("ctrl+t", "test_inbox", "Test these values", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
 
@@ -93,10 +96,13 @@ class InboxFormScreen(ModalScreen[InboxSettings | None]):
                     with Horizontal(classes="row", id=f"row-{f.name}"):
                         yield Label(self._label(f), classes="label", markup=False)
                         yield self._editor(f)
+                        if f.metadata["kind"] == "secret" and self.inbox.password:
+                            yield Checkbox("clear", compact=True, id="clear-password",
+                                           tooltip="drop the stored password (then use password_env or password_file)")
                     yield Static("", id=f"error-{f.name}", classes="error", markup=False)
         yield Static("", id="form-errors", markup=False)
         yield Static("", id="field-doc", markup=False)
-        yield Static(Text("ctrl+s save · ctrl+t test the saved settings · escape cancel · tab next field",
+        yield Static(Text("ctrl+s save · ctrl+t test these values · escape cancel · tab next field",
                           style="dim"), id="form-keys")
 
     def _label(self, f: Field) -> str:
@@ -124,6 +130,12 @@ class InboxFormScreen(ModalScreen[InboxSettings | None]):
         return Input(str(value), compact=True, id=widget_id)
 
     # -- reading and validating -----------------------------------------------------------------------------
+    @property
+    def clear_password(self) -> bool:
+        """The admin ticked "clear": the stored password goes (a typed one still replaces it)."""
+        boxes = self.query("#clear-password")
+        return bool(boxes) and boxes.first(Checkbox).value
+
     def form_dict(self) -> dict:
         """The TOML-shaped table of what is typed (values left as typed: settings.py judges them)."""
         data: dict = {}
@@ -138,7 +150,7 @@ class InboxFormScreen(ModalScreen[InboxSettings | None]):
                 lines = [line.strip() for line in widget.text.splitlines() if line.strip()]
                 data[f.name] = "\n".join(lines) if kind == "kv" else lines
             elif kind == "secret":
-                data[f.name] = widget.value or self.inbox.password
+                data[f.name] = widget.value or ("" if self.clear_password else self.inbox.password)
             elif kind == "int":
                 text = widget.value.strip()
                 data[f.name] = int(text) if re.fullmatch(r"-?\d+", text) else (0 if not text else text)
@@ -175,13 +187,14 @@ class InboxFormScreen(ModalScreen[InboxSettings | None]):
 
     def on_mount(self) -> None:
         self._show_problems({})
-        if self.original is not None:
-            # Saving under a new name would be a new inbox: the old one's message records (what was already
-            # processed) would not follow, and its mail would be processed again.
-            self.query_one("#field-name", Input).disabled = True
-            self.query_one("#field-protocol").focus()
-        else:
-            self.query_one("#field-name").focus()
+        # Editing starts on the protocol (the name rarely changes; a new name is a rename, records follow).
+        self.query_one("#field-protocol" if self.original is not None else "#field-name").focus()
+
+    @on(Checkbox.Changed, "#clear-password")
+    def _clear_password_changed(self, event: Checkbox.Changed) -> None:
+        password = self.query_one("#field-password", Input)
+        password.placeholder = ("cleared on save: set password_env or password_file, or type a new one"
+                                if event.value else "set: type a new one to change it")
 
     def on_descendant_focus(self, event) -> None:
         widget_id = getattr(event.widget, "id", None) or ""
@@ -208,20 +221,29 @@ class InboxFormScreen(ModalScreen[InboxSettings | None]):
         self.dismiss(None)
 
     def action_test_inbox(self) -> None:
-        if self.original is None:
-            self.notify("Save the inbox first, then test it.", severity="warning")
+        """Probe what is typed (nothing saved); the form must validate first."""
+        inbox, problems = self.validate_form()
+        self._show_problems(problems)
+        if inbox is None:
+            self.query_one("#field-doc", Static).update(Text("fix the problems shown, then test", style="bold red"))
             return
-        self.query_one("#field-doc", Static).update(Text(f"testing {clean(self.original.name)}…", style="italic"))
-        self._test(self.original.name)
+        if self.clear_password and not (inbox.password or inbox.password_env or inbox.password_file):
+            # the service would fall back to the stored password, the very one being cleared
+            self.query_one("#field-doc", Static).update(Text(
+                "password cleared: give password_env, password_file or a new password to test", style="bold red"))
+            return
+        self.query_one("#field-doc", Static).update(Text(f"testing {clean(inbox.name)}…", style="italic"))
+        self._test(inbox)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="form-test")
-    def _test(self, name: str) -> None:
+    def _test(self, inbox: InboxSettings) -> None:
         services = self.app.services  # type: ignore[attr-defined]
         try:
-            result = services.test_inbox(name)
+            result = services.test_inbox_settings(inbox)
         except Exception as exc:  # noqa: BLE001 - e.g. the password's environment variable is not set
-            result = ProbeFailed(message=str(exc))
-        self.post_message(InboxTestedInForm(probe_text(name, result)))
+            first = getattr(exc, "problems", None)
+            result = ProbeFailed(message=first[0] if first else str(exc))
+        self.post_message(InboxTestedInForm(probe_text(inbox.name, result)))
 
     def on_inbox_tested_in_form(self, message: InboxTestedInForm) -> None:
         self.query_one("#field-doc", Static).update(message.text)

@@ -1,7 +1,8 @@
 """Mode 1, Inboxes: the list of inboxes with their health, and the actions on one inbox.
 
-Edit/new open the InboxFormScreen (validation there); saving, deleting, toggling and testing run in thread
-workers against `Services` and take effect on the engine's next pass.
+Edit/new open the InboxFormScreen (validation there); saving (a rename first when the name changed),
+deleting, toggling and testing run in thread workers against `Services` and take effect on the engine's
+next pass. Each reload also hands the store's last pass of every inbox to the status bar.
 """
 from __future__ import annotations
 
@@ -47,6 +48,13 @@ class InboxChanged(Message):
         self.what, self.error = what, error
 
 
+def _first_line(exc: Exception) -> str:
+    """SettingsError carries its problems one per line; the notification shows the first."""
+    problems = getattr(exc, "problems", None)
+    text = problems[0] if problems else str(exc)
+    return (text.strip().splitlines() or [type(exc).__name__])[0]
+
+
 class InboxesScreen(ModeScreen):
     CSS_PATH = "inboxes.tcss"
     BINDINGS = [
@@ -88,6 +96,7 @@ class InboxesScreen(ModeScreen):
 
     def on_inboxes_loaded(self, message: InboxesLoaded) -> None:
         self.inboxes = {i.name: i for i in message.inboxes}
+        self.mt_app.remember_passes(message.inboxes)
         rows = []
         for i in message.inboxes:
             counts = ", ".join(f"{n} {s}" for s, n in sorted(i.counts.items())) or "none"
@@ -141,20 +150,24 @@ class InboxesScreen(ModeScreen):
         name = self._selected()
         if name and self.services.settings.inbox(name):
             self.app.push_screen(InboxFormScreen(self.services.settings.inbox(name), self.services.settings),
-                                 self._save)
+                                 lambda inbox: self._save(inbox, name))
 
-    def _save(self, inbox: InboxSettings | None) -> None:
+    def _save(self, inbox: InboxSettings | None, old_name: str | None = None) -> None:
         if inbox is not None:
-            self._write(inbox)
+            self._write(inbox, old_name)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="inboxes-write")
-    def _write(self, inbox: InboxSettings) -> None:
+    def _write(self, inbox: InboxSettings, old_name: str | None = None) -> None:
+        """Save; an edited inbox whose name changed is renamed first, so its message records, state and
+        tickets follow it (saving under the new name alone would make a second inbox)."""
+        renamed = old_name is not None and old_name != inbox.name
         try:
-            self.services.save_inbox(inbox)
+            self.services.save_inbox(inbox, rename_from=old_name if renamed else None)
         except Exception as exc:  # noqa: BLE001 - shown to the admin, one line
-            self.post_message(InboxChanged(f"save {inbox.name}", str(exc)))
+            self.post_message(InboxChanged(f"save {inbox.name}", _first_line(exc)))
         else:
-            self.post_message(InboxChanged(f"saved {inbox.name}; it takes effect on the next pass"))
+            what = f"renamed {old_name} to {inbox.name} and saved it" if renamed else f"saved {inbox.name}"
+            self.post_message(InboxChanged(f"{what}; it takes effect on the next pass"))
 
     def action_toggle_active(self) -> None:
         name = self._selected()

@@ -2,8 +2,10 @@
 
 Never loads the whole folder: `services.list_messages` returns one page (PAGE rows, one extra to know if
 there is a next page) in a thread worker. Rows update in place by key when the engine reports messages of
-this inbox. Multi-select (space) feeds reset / ignore / delete, each confirmed and followed by the outcome
-per message. Enter opens the message detail (headers, decision trace, replay, save .eml).
+this inbox. Multi-select (space, a for the page) is kept by message id across pages and filters, counted
+in the info line, and feeds reset / ignore / delete (all selected messages, not only the page's), each
+confirmed and followed by the outcome per message. Enter opens the message detail (headers, decision trace,
+replay, save .eml).
 """
 from __future__ import annotations
 
@@ -60,6 +62,7 @@ class MailboxScreen(ModeScreen):
         Binding("enter", "open_message", "Detail"),
         Binding("space", "toggle_selection", "Select"),
         Binding("a", "select_page", "Select page"),
+        Binding("u", "clear_selection", "Unselect all", show=False),
         Binding("r", "reset_messages", "Reset"),
         Binding("i", "ignore_messages", "Ignore"),
         Binding("d", "delete_messages", "Delete"),
@@ -72,8 +75,10 @@ class MailboxScreen(ModeScreen):
     def __init__(self) -> None:
         super().__init__()
         self.query_state = Query("", "", "", 0)
-        self.selected: set[int] = set()
+        # selected message id -> its row when last seen (the confirmation names messages of other pages too)
+        self.selected: dict[int, object] = {}
         self.rows: dict[int, object] = {}
+        self.page_info = ""
         self.inbox_names: list[str] = []
         self.has_more = False
         self.total: int | None = None
@@ -97,8 +102,11 @@ class MailboxScreen(ModeScreen):
         self._load()
 
     def on_screen_resume(self) -> None:
-        if self.is_mounted:  # an inbox may have been added or deleted in the Inboxes mode
+        if self.is_mounted:  # an inbox may have been added, renamed or deleted in the Inboxes mode
+            shown = self.query_state.inbox
             self._load_inbox_names()
+            if self.query_state.inbox != shown:
+                self._load()
 
     # -- public --------------------------------------------------------------------------------------------
     def show_inbox(self, inbox: str, message_id: int | None = None) -> None:
@@ -123,7 +131,8 @@ class MailboxScreen(ModeScreen):
             select.set_options([(safe_text(n, limit=40), n) for n in names])
             if self.query_state.inbox in names:
                 select.value = self.query_state.inbox
-        if not self.query_state.inbox and names:
+        if self.query_state.inbox not in names and names:  # none yet, or the shown one is gone
+            self.selected.clear()
             self.query_state = Query(names[0], self.query_state.status, self.query_state.text, 0)
             with self.prevent(Select.Changed):
                 select.value = names[0]
@@ -160,9 +169,19 @@ class MailboxScreen(ModeScreen):
             info += f" of {message.total}"
         elif message.has_more:
             info += " (more: ])"
+        self.page_info = info
+        for message_id in self.selected.keys() & self.rows.keys():
+            self.selected[message_id] = self.rows[message_id]  # fresher subject for the confirmation
+        self._show_info()
+
+    def _show_info(self) -> None:
+        info = Text(self.page_info)
         if self.selected:
-            info += f" · {len(self.selected)} selected"
-        self.query_one("#mailbox-info", Static).update(Text(info))
+            on_page = len(self.selected.keys() & self.rows.keys())
+            info.append(f" · {len(self.selected)} selected", style="bold")
+            if on_page != len(self.selected):
+                info.append(f" ({on_page} on this page; u unselects all)")
+        self.query_one("#mailbox-info", Static).update(info)
 
     def _cells(self, r) -> list[Text]:
         return [Text("✓" if r.id in self.selected else " ", style="bold"),
@@ -231,17 +250,30 @@ class MailboxScreen(ModeScreen):
         if key is None:
             return
         message_id = int(key)
-        self.selected.symmetric_difference_update({message_id})
+        if self.selected.pop(message_id, None) is None and message_id in self.rows:
+            self.selected[message_id] = self.rows[message_id]
         if message_id in self.rows:
             self.table.update_row(key, self._cells(self.rows[message_id]))
         if self.table.cursor_row < self.table.row_count - 1:
             self.table.move_cursor(row=self.table.cursor_row + 1)
+        self._show_info()
 
     def action_select_page(self) -> None:
-        page = set(self.rows)
-        self.selected = set() if page <= self.selected else self.selected | page
+        """Select this page's rows; when they all are, unselect them (other pages' selection stays)."""
+        if self.rows.keys() <= self.selected.keys():
+            for message_id in self.rows:
+                del self.selected[message_id]
+        else:
+            self.selected.update(self.rows)
         for message_id, row in self.rows.items():
             self.table.update_row(str(message_id), self._cells(row))
+        self._show_info()
+
+    def action_clear_selection(self) -> None:
+        self.selected.clear()
+        for message_id, row in self.rows.items():
+            self.table.update_row(str(message_id), self._cells(row))
+        self._show_info()
 
     def _targets(self) -> list[int]:
         if self.selected:
@@ -256,7 +288,7 @@ class MailboxScreen(ModeScreen):
             return
         question = Text.assemble((f"{verb} {len(ids)} message(s)?", "bold"), f"\n{explain}\n")
         for message_id in ids[:8]:
-            row = self.rows.get(message_id)
+            row = self.rows.get(message_id) or self.selected.get(message_id)
             question.append(f"\n#{message_id} ")
             if row is not None:
                 question.append(clean(row.subject, limit=60))

@@ -37,12 +37,6 @@ class TicketActed(Message):
         self.what, self.error = what, error
 
 
-class MessageLocated(Message):
-    def __init__(self, inbox: str, message_id: int) -> None:
-        super().__init__()
-        self.inbox, self.message_id = inbox, message_id
-
-
 class TicketDetailScreen(Screen):
     CSS_PATH = "ticket_detail.tcss"
     BINDINGS = [
@@ -127,8 +121,9 @@ class TicketDetailScreen(Screen):
         self.query_one("#ticket-history", Static).update(history or Text("(none)", style="dim"))
         messages = self.query_one("#ticket-messages", OptionList)
         messages.clear_options()
-        messages.add_options([Option(safe_text(f"#{row}  {mid}  enter: open in Mailbox"), id=str(row))
-                              for row, mid in zip(d.message_rows, d.messages)])
+        inboxes = d.message_inboxes or ("",) * len(d.message_rows)
+        messages.add_options([Option(safe_text(f"#{row}  {inbox}  {mid}  enter: open in Mailbox"), id=str(row))
+                              for row, mid, inbox in zip(d.message_rows, d.messages, inboxes)])
         messages.highlighted = 0 if d.message_rows else None
 
     # -- tabs -----------------------------------------------------------------------------------------------------
@@ -166,21 +161,14 @@ class TicketDetailScreen(Screen):
             self.notify(clean(f"saved {message.path}"), markup=False)
 
     @on(OptionList.OptionSelected, "#ticket-messages")
-    def _message_chosen(self, event: OptionList.OptionSelected) -> None:
-        self._locate(int(event.option.id or 0))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-locate")
-    def _locate(self, message_id: int) -> None:
-        try:
-            info, _, _ = self.app.services.message_detail(message_id)  # type: ignore[attr-defined]
-        except Exception as exc:  # noqa: BLE001
-            self.post_message(TicketActed(f"open message #{message_id}", str(exc)))
+    async def _message_chosen(self, event: OptionList.OptionSelected) -> None:
+        """The inbox came with the ticket (TicketDetail.message_inboxes): no query, no raw bytes loaded."""
+        if self.detail is None or event.option_index >= len(self.detail.message_inboxes):
+            self.notify("The inbox of this mail is unknown; reload the ticket.", severity="warning")
             return
-        self.post_message(MessageLocated(info.inbox, message_id))
-
-    async def on_message_located(self, message: MessageLocated) -> None:
+        inbox = self.detail.message_inboxes[event.option_index]
         self.dismiss(None)
-        await self.app.open_mailbox(message.inbox, message.message_id)  # type: ignore[attr-defined]
+        await self.app.open_mailbox(inbox, int(event.option.id or 0))  # type: ignore[attr-defined]
 
     # -- operator actions -----------------------------------------------------------------------------------------
     def action_apply_stimulus(self) -> None:

@@ -58,7 +58,7 @@ class TraceScreen(ModeScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="trace-load")
     def _load(self, inbox: str) -> None:
         names = sorted(i.name for i in self.services.settings.inboxes)
-        inbox = inbox or (names[0] if names else "")
+        inbox = inbox if inbox in names else (names[0] if names else "")  # none yet, or renamed/deleted
         try:
             lines = self.services.trace_lines(inbox) if inbox else []
         except Exception as exc:  # noqa: BLE001 - e.g. the inbox was deleted meanwhile

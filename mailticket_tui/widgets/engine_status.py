@@ -1,12 +1,14 @@
 """The status bar every mode shows: the background engine's state and the last pass of each inbox.
 
-The app owns the facts (`MailTicketApp.engine_view`, replaced on every coalesced engine report); this
-widget only watches and renders them. Inbox names and server errors go through safe_text.
+The app owns the facts (`MailTicketApp.engine_view`, replaced on every coalesced engine report, seeded
+with each inbox's last pass from the store at start); this widget only watches and renders them. Inbox
+names and server errors go through safe_text.
 """
 from __future__ import annotations
 
+import datetime as dt
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 from rich.text import Text
 from textual.widgets import Static
@@ -18,6 +20,7 @@ from ..engine.events import (
     InboxFinished,
     InboxStarted,
     MessageHandled,
+    OutboxSent,
     PassFinished,
     PassStarted,
     TraceLine,
@@ -42,10 +45,23 @@ class EngineView:
     state: EngineState | None = None
     current: str = ""  # inbox being processed right now
     inboxes: tuple[InboxPass, ...] = field(default_factory=tuple)
+    outbox_problem: str = ""  # why mail waits in the outbox (OutboxSent.problem), until a pass says otherwise
 
     def with_pass(self, result: InboxPass) -> "EngineView":
         others = tuple(p for p in self.inboxes if p.inbox != result.inbox)
-        return EngineView(self.state, "", tuple(sorted((*others, result), key=lambda p: p.inbox)))
+        return replace(self, current="", inboxes=tuple(sorted((*others, result), key=lambda p: p.inbox)))
+
+    def with_stored(self, stored: "list[InboxPass]", names: "set[str] | None" = None) -> "EngineView":
+        """Merge passes read from the store: a pass seen live is kept unless the stored one is newer;
+        with `names`, inboxes not in it (deleted, renamed) are dropped."""
+        by_name = {p.inbox: p for p in self.inboxes}
+        for item in stored:
+            known = by_name.get(item.inbox)
+            if known is None or item.at > known.at + 1:  # +1: the store keeps whole seconds
+                by_name[item.inbox] = item
+        if names is not None:
+            by_name = {n: p for n, p in by_name.items() if n in names}
+        return replace(self, inboxes=tuple(sorted(by_name.values(), key=lambda p: p.inbox)))
 
 
 def short_counters(c: InboxCounters) -> str:
@@ -61,9 +77,40 @@ def _clock(epoch: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(epoch))
 
 
+def _when(epoch: float, now: float | None = None) -> str:
+    """HH:MM:SS today, MM-DD HH:MM on another day (a pass read from the store may be old)."""
+    day = time.localtime(time.time() if now is None else now)[:3]
+    return _clock(epoch) if time.localtime(epoch)[:3] == day else time.strftime("%m-%d %H:%M", time.localtime(epoch))
+
+
+def stored_pass(info) -> InboxPass | None:
+    """An InboxInfo's last finished pass (services.list_inboxes, times in naive UTC) as the status bar shows
+    it; None when no pass ever finished. A failed pass is dated by its attempt, a good one by its success:
+    an attempt alone may be a pass still running (its counters are the previous pass's)."""
+    when = info.last_attempt if info.last_error else info.last_success
+    if not when:
+        return None
+    try:
+        at = dt.datetime.fromisoformat(when).replace(tzinfo=dt.timezone.utc).timestamp()
+    except ValueError:
+        return None
+    names = {f.name for f in fields(InboxCounters)}
+    counters = InboxCounters(**{k: v for k, v in (info.last_counters or {}).items()
+                                if k in names and isinstance(v, int)})
+    return InboxPass(info.name, at, short_counters(counters), info.last_error or "")
+
+
 def describe_event(event: Event, now: float | None = None) -> str:
-    """One line of the engine's event log (raw: the caller cleans it for display)."""
+    """One line of the engine's event log (raw: the caller cleans it for display). Never raises: an event
+    type this TUI does not know (a newer engine) is shown by its repr."""
     stamp = _clock(time.time() if now is None else now)
+    try:
+        return _describe(event, stamp)
+    except Exception:  # noqa: BLE001 - a broken repr or field must not take the log (or the app) down
+        return f"{stamp} unreadable event {type(event).__name__}"
+
+
+def _describe(event: Event, stamp: str) -> str:
     if isinstance(event, TraceLine):
         return f"{stamp} {event.inbox}: {event.line}"
     if isinstance(event, MessageHandled):
@@ -78,6 +125,9 @@ def describe_event(event: Event, now: float | None = None) -> str:
         return f"{stamp} pass started: {', '.join(event.inboxes) or 'no active inbox'}"
     if isinstance(event, PassFinished):
         return f"{stamp} pass finished: {len(event.results)} inbox(es)"
+    if isinstance(event, OutboxSent):
+        problem = f"; waiting: {event.problem}" if event.problem else ""
+        return f"{stamp} outbox: sent {event.sent}{problem}"
     return f"{stamp} {event!r}"
 
 
@@ -95,9 +145,11 @@ def render_view(view: EngineView) -> Text:
         if state.next_poll:
             head.append(f" · next poll {_clock(state.next_poll)}")
         head.append(f" · passes {state.passes}")
-        if state.last_error:
-            head.append(" · last error: ", style="bold red")
-            head.append(clean(state.last_error, limit=200))
+    errors = [e for e in (state.last_error if state else "", view.outbox_problem and f"outbox: {view.outbox_problem}")
+              if e]
+    if errors:
+        head.append(" · last error: ", style="bold red")
+        head.append(clean("; ".join(errors), limit=200))
     lines = Text(no_wrap=True, overflow="ellipsis", end="")
     lines.append_text(head)
     lines.append("\n")
@@ -107,9 +159,9 @@ def render_view(view: EngineView) -> Text:
         if index:
             lines.append(" | ", style="dim")
         lines.append(clean(item.inbox, limit=30), style="bold")
-        lines.append(f" {_clock(item.at)} ")
-        if item.error:
-            lines.append(clean(item.error, limit=120), style="red")
+        lines.append(f" {_when(item.at)} ")
+        if item.error:  # shorter when other inboxes share the line: one failing inbox must not hide them
+            lines.append(clean(item.error, limit=120 if len(view.inboxes) == 1 else 50), style="red")
         else:
             lines.append(item.line)
     return lines
