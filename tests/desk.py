@@ -17,7 +17,7 @@ def toml_value(value) -> str:
         return "{ " + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return json.dumps(value)
+    return json.dumps(str(value))
 
 
 class Desk:

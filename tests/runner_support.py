@@ -9,15 +9,7 @@ from pathlib import Path
 from mailticket_tui.cli import main
 from mailticket_tui.store.models import MailMessage, Ticket
 
-
-def toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return json.dumps(str(value))
+from .desk import toml_value
 
 
 def inbox_toml(name: str, protocol: str, account=None, maildir: Path | None = None, port: int | None = None,
