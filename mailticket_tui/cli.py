@@ -133,6 +133,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(services, args) -> int:
+    verbose = args.verbose or services.settings.engine.debug
+
     def sink(event: Event) -> None:
         if isinstance(event, InboxFinished):
             status = f"ERROR {event.error}" if event.error else "ok"
@@ -141,7 +143,7 @@ def _cmd_run(services, args) -> int:
                 print(f"{event.inbox}: warning: {warning}", flush=True)
         elif isinstance(event, OutboxSent):
             print(f"outbox: sent {event.sent}" + (f" - {_safe(event.problem)}" if event.problem else ""), flush=True)
-        elif args.verbose and isinstance(event, TraceLine):
+        elif verbose and isinstance(event, TraceLine):
             print(f"  {event.inbox}: {_safe(event.line)}", flush=True)
 
     if args.once:

@@ -57,20 +57,27 @@ class StoreSettings:
 @dataclass(frozen=True)
 class EngineSettings:
     periodicity: int = spec("int", "Seconds between passes of `mailticket run` and the TUI's background engine.", default=30)
-    debug: bool = spec("bool", "Echo engine traces to stdout (cron logs).", default=False)
-    notify_errors_to: str = spec("email", "Admin address that receives engine-level error reports.", default="")
+    debug: bool = spec("bool", "Echo engine traces to stdout (cron logs), as `run -v` does.", default=False)
+    notify_errors_to: str = spec(
+        "email", "Admin address that receives engine-level error reports (messages too big to download).", default="")
     notify_errors_from: str = spec("email", "Sender of those reports (both must be set).", default="")
-    retention_period: int = spec("int", "Hours a processed message's record is kept after it left the server.", default=1)
+    retention_period: int = spec(
+        "int", "Hours (the reference's knob) a record is kept after its message left the server; the longer of "
+        "this and vanished_retention_days applies.", default=1)
     vanished_retention_days: int = spec(
         "int", "Days the record of a vanished message is kept so a reappearing message is never reprocessed.", default=30
     )
     body_parts_order: tuple[str, ...] = spec(
         "str_list", "MIME types tried in order for the body.", factory=lambda: DEFAULT_BODY_PARTS_ORDER
     )
-    pop3_auth_option: str = spec("enum", "Default POP3 login method.", ("USER", "APOP"), default="USER")
+    pop3_auth_option: str = spec(
+        "enum", "POP3 login method of inboxes that leave pop3_auth at USER.", ("USER", "APOP"), default="USER")
     imap_options: tuple[str, ...] = spec(
         "str_list", "Accepted for parity with the reference; per-inbox `tls` and `verify_certificate` decide.",
         factory=lambda: ("imap",),
+    )
+    imap_open_options: tuple[str, ...] = spec(
+        "str_list", "Accepted for parity with the reference (PHP imap_open flags); has no effect here.", factory=tuple
     )
     maximum_email_size: str = spec("size", "Bigger messages are not processed (error record). 0 = no limit.", default="10M")
     big_files_dir: str = spec("str", "Folder where too-big messages are saved as .eml (empty = not saved).", default="")

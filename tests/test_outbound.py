@@ -118,3 +118,17 @@ def test_mail_waits_in_the_outbox_while_smtp_is_down(write_config, maildir, stor
     assert "outbox: sent 0 - SMTP 127.0.0.1" in out
     row = Outbox.get()
     assert row.sent is None and row.to_addr == "x@else.example"
+
+
+def test_too_big_message_is_reported_to_the_engine_admin(smtp_server, write_config, maildir, store_url) -> None:
+    controller, got = smtp_server
+    config = setup(write_config, maildir, controller.port)
+    config.write_text(config.read_text().replace(
+        "[smtp]", '[engine]\nmaximum_email_size = "2K"\nnotify_errors_to = "ops@desk.example"\n'
+                  'notify_errors_from = "robot@desk.example"\n\n[smtp]'))
+    deliver(maildir, 1, make_mail(subject="Huge", body="x" * 5000))
+    assert main(["--config", str(config), "--db", store_url, "run", "--once"]) == 0
+    assert len(got.messages) == 1
+    report = got.messages[0]
+    assert report["To"] == "ops@desk.example" and "message too big" in report["Subject"]
+    assert not list(report.iter_attachments())

@@ -93,3 +93,34 @@ def test_unknown_caller_rejected_is_an_error_record(write_config, maildir: Path,
     assert set(rows[0]) >= {"id", "inbox", "folder", "uid", "message_id", "date", "from", "subject", "size",
                             "status", "ticket_ref", "error"}
     assert Ticket.select().count() == 0
+
+
+def test_engine_debug_echoes_the_trace(write_config, maildir: Path, store_url: str, capsys) -> None:
+    config = config_for(write_config, maildir)
+    config.write_text("[engine]\ndebug = true\n" + config.read_text())
+    deliver(maildir, "1.M1.test", make_mail(subject="traced"))
+    assert main(["--config", str(config), "--db", store_url, "run", "--once"]) == 0
+    out = capsys.readouterr().out
+    assert "local: message 1.M1.test: processed -> R-" in out and "local: pass done" in out
+
+
+def test_retention_is_the_longer_of_hours_and_days(write_config, maildir: Path, store_url: str, capsys) -> None:
+    import datetime as dt
+
+    from mailticket_tui.store.models import utcnow
+
+    config = config_for(write_config, maildir)
+    deliver(maildir, "1.M1.test", make_mail(subject="gone soon"))
+    assert main(["--config", str(config), "--db", store_url, "run", "--once"]) == 0
+    (maildir / "new" / "1.M1.test").unlink()
+    assert main(["--config", str(config), "--db", store_url, "run", "--once"]) == 0
+    MailMessage.update(vanished_at=utcnow() - dt.timedelta(days=2)).execute()
+    text = config.read_text()
+    config.write_text("[engine]\nvanished_retention_days = 1\nretention_period = 72\n" + text)
+    assert main(["--config", str(config), "--db", store_url, "config", "import", str(config)]) == 0
+    assert main(["--config", str(config), "--db", store_url, "run", "--once"]) == 0
+    assert MailMessage.select().count() == 1  # 72 hours win over 1 day
+    config.write_text("[engine]\nvanished_retention_days = 1\nretention_period = 1\n" + text)
+    assert main(["--config", str(config), "--db", store_url, "config", "import", str(config)]) == 0
+    assert main(["--config", str(config), "--db", store_url, "run", "--once"]) == 0
+    assert MailMessage.select().count() == 0

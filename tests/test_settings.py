@@ -139,3 +139,14 @@ def test_secrets_are_left_out_of_exports_unless_asked() -> None:
     assert "password" not in settings_to_dict(settings)["inbox"][0]
     assert settings_to_dict(settings, with_secrets=True)["inbox"][0]["password"] == "s3cret"
     assert os.environ.get("MT_TEST_PW") is None
+
+
+def test_pop3_auth_option_is_the_default_login_method() -> None:
+    from mailticket_tui.engine.runner import source_config
+
+    settings = settings_from_dict({"engine": {"pop3_auth_option": "APOP"}, "inbox": [
+        {"name": "a", "protocol": "pop3", "server": "h", "login": "l"}]})
+    assert source_config(settings.inboxes[0], settings).pop3_auth == "APOP"
+    plain = settings_from_dict({"inbox": [{"name": "a", "protocol": "pop3", "server": "h", "login": "l",
+                                           "pop3_auth": "APOP"}]})
+    assert source_config(plain.inboxes[0], plain).pop3_auth == "APOP"

@@ -81,6 +81,17 @@ def error_forward(inbox, row: MailMessage, trace: list[str]) -> list[PlannedMail
                         attach_original=row.raw_id is not None)]
 
 
+def admin_report(engine, inbox_name: str, row: MailMessage) -> list[PlannedMail]:
+    """Engine-level errors (a message too big to download) go to [engine] notify_errors_to, as in the
+    reference; the mail itself is not attached (it was never downloaded whole)."""
+    if not (engine.notify_errors_to and engine.notify_errors_from):
+        return []
+    body = (f"Inbox {inbox_name!r}, message #{row.id} from {row.from_addr or '?'}: {row.subject or '(no subject)'}"
+            f"\n\n{row.error}\n")
+    return [PlannedMail("report", engine.notify_errors_to, engine.notify_errors_from,
+                        f"[mailticket] {inbox_name}: {one_line(row.error, 120)}", body)]
+
+
 def enqueue(plan: PlannedMail, mail: MailMessage | None = None, ticket: Ticket | None = None) -> Outbox:
     """Write one planned mail; call inside the transaction of the work that caused it."""
     domain = plan.from_addr.rpartition("@")[2] or "mailticket.invalid"

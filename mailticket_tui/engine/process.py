@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from ..settings import InboxSettings, Settings
 from ..store.models import InboxState, MailMessage, Ticket, database_proxy, naive_utc, utcnow
 from . import faults
-from .outbound import enqueue, error_forward
+from .outbound import admin_report, enqueue, error_forward
 from .parse import parse_message
 from .steps import AbortProcessing, Context, Outcome, run_steps
 from .tickets import store_blob
@@ -105,9 +105,10 @@ def process_message(settings: Settings, inbox: InboxSettings, where: Located, ra
     return row
 
 
-def record_error(where: Located, reason: str, inbox: InboxSettings, state: InboxState | None,
+def record_error(where: Located, reason: str, settings: Settings, inbox: InboxSettings, state: InboxState | None,
                  message_id: str = "", subject: str = "", from_addr: str = "") -> MailMessage:
-    """An error record for a message that was not (or could not be) downloaded, e.g. too big."""
+    """An error record for a message that was not (or could not be) downloaded, e.g. too big; the inbox's
+    error forward and the engine-level admin report (notify_errors_to of [engine]) are queued with it."""
     with database_proxy.atomic():
         row, _ = MailMessage.get_or_create(
             inbox=where.inbox_id, folder=where.folder, uidvalidity=where.uidvalidity, key=where.key,
@@ -119,7 +120,7 @@ def record_error(where: Located, reason: str, inbox: InboxSettings, state: Inbox
         row.processed_at = row.last_seen = utcnow()
         row.disposition_pending = "delete" if inbox.error_behavior == "delete" else ""
         row.save()
-        for plan in error_forward(inbox, row, [reason]):
+        for plan in error_forward(inbox, row, [reason]) + admin_report(settings.engine, inbox.name, row):
             enqueue(plan, mail=row)
         if state is not None and where.uid is not None and where.uid > state.highest_uid:
             state.highest_uid = where.uid

@@ -50,7 +50,8 @@ def source_config(inbox: InboxSettings, settings: Settings) -> SourceConfig:
     return SourceConfig(
         name=inbox.name, protocol=inbox.protocol, server=inbox.server, port=inbox.port, tls=inbox.tls,
         verify_certificate=inbox.verify_certificate, login=inbox.login, password=password,
-        mailbox=inbox.mailbox or "INBOX", pop3_auth=inbox.pop3_auth,
+        mailbox=inbox.mailbox or "INBOX",
+        pop3_auth=inbox.pop3_auth if inbox.pop3_auth != "USER" else settings.engine.pop3_auth_option,
         use_message_id_as_uid=settings.engine.use_message_id_as_uid and inbox.protocol == "imap",
     )
 
@@ -242,7 +243,9 @@ class InboxPass:
     def _purge_vanished(self) -> None:
         """Records of messages gone from the server are kept vanished_retention_days, then dropped; error
         and ignored records stay until an operator acts."""
-        limit = utcnow() - dt.timedelta(days=self.settings.engine.vanished_retention_days)
+        engine = self.settings.engine
+        keep = max(dt.timedelta(days=engine.vanished_retention_days), dt.timedelta(hours=engine.retention_period))
+        limit = utcnow() - keep
         MailMessage.delete().where(
             (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
             & (MailMessage.on_server == False) & (MailMessage.vanished_at < limit)  # noqa: E712
@@ -314,7 +317,7 @@ class InboxPass:
             finally:
                 partial.unlink(missing_ok=True)
             saved = f"; saved to {target}"
-        row = record_error(where, reason + saved, self.inbox, state, str(headers.get("Message-ID", "")).strip("<> "),
+        row = record_error(where, reason + saved, self.settings, self.inbox, state, str(headers.get("Message-ID", "")).strip("<> "),
                            str(headers.get("Subject", "")), str(headers.get("From", "")))
         self.count(errors=1)
         self.trace(f"message {where.key}: error ({reason}{saved})")
