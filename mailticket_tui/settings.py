@@ -189,6 +189,11 @@ class InboxSettings:
         ("never", "only_on_creation", "only_on_update", "always"), default="never",
     )
     aliases: tuple[str, ...] = spec("str_list", "Other addresses of this mailbox (never made contacts).", factory=tuple)
+    auto_mail_behavior: str = spec(
+        "enum", "Auto-replies, bounces, list and bulk mail: undesired (kept undesired_purge_delay days), deleted at "
+        "once, ignored (kept), or processed like any mail (never answered).",
+        ("undesired", "delete", "ignored", "process"), default="undesired",
+    )
     closed_ticket_behavior: str = spec(
         "enum", "A reply to a resolved/closed ticket: reopen it, open a new linked ticket, or reject.",
         ("reopen", "new_linked", "reject"), default="new_linked",

@@ -330,3 +330,22 @@ def test_audit_change_per_message_and_tickets_show(desk: Desk, capsys) -> None:
         MailMessage.id.desc()).get().message_id]
     assert main(["--db", desk.store, "tickets", "stimulus", ticket.ref, "ev_plan"]) == 2
     assert "not allowed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("rule", "known", "status", "on_server", "tickets"), [
+    ("undesired", True, "undesired", 1, 0), ("delete", True, "undesired", 0, 0), ("ignored", True, "ignored", 1, 0),
+    ("process", True, "processed", 1, 1), ("process", False, "error", 1, 0)])
+def test_auto_mail_behaviour(desk: Desk, rule: str, known: bool, status: str, on_server: int, tickets: int) -> None:
+    from mailticket_tui.store.models import Outbox
+
+    desk.configure(auto_mail_behavior=rule, unknown_caller_behavior="reject_email",
+                   unknown_caller_rejection_reply="never sent to robots")
+    if known:
+        desk.person("robot@acme.example")
+    desk.send(make_mail(subject="Automatic reply: away", sender="robot@acme.example",
+                        headers={"Auto-Submitted": "auto-replied"}))
+    desk.run()
+    row = desk.last_message()
+    assert (row.status, desk.account.message_count(), len(desk.tickets())) == (status, on_server, tickets)
+    assert "autoreply" in row.trace
+    assert not Outbox.select().exists()  # a machine is never answered

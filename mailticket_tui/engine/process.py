@@ -37,7 +37,7 @@ def _disposition(inbox: InboxSettings, outcome: Outcome, purge_now: bool) -> str
     if outcome.status == "error":
         return "delete" if inbox.error_behavior == "delete" else ""
     if outcome.status == "undesired":
-        return "delete" if purge_now else ""
+        return "delete" if purge_now or outcome.delete_from_server else ""
     return ""
 
 

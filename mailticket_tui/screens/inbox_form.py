@@ -36,8 +36,8 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
                                       "ticket_default_values", "ticket_default_title", "title_pattern", "stimuli")),
     ("Unknown callers", ("unknown_caller_behavior", "unknown_caller_rejection_reply", "caller_default_values")),
     ("Additional contacts", ("import_additional_contacts", "aliases")),
-    ("MailTicket extras", ("closed_ticket_behavior", "reopen_stimulus", "other_sender_behavior",
-                           "ambiguous_caller_behavior")),
+    ("MailTicket extras", ("auto_mail_behavior", "closed_ticket_behavior", "reopen_stimulus",
+                           "other_sender_behavior", "ambiguous_caller_behavior")),
 )
 
 

@@ -87,6 +87,7 @@ class Inbox(BaseModel):
     notify_errors_from = CharField(default="")
     import_additional_contacts = CharField(default="never")
     aliases = TextField(default="[]")  # JSON list
+    auto_mail_behavior = CharField(default="undesired")
     closed_ticket_behavior = CharField(default="new_linked")
     reopen_stimulus = CharField(default="ev_reopen")
     other_sender_behavior = CharField(default="accept")

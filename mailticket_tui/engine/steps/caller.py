@@ -11,6 +11,9 @@ def _plan_rejection_reply(ctx: Context, email: str) -> None:
     text = ctx.inbox.unknown_caller_rejection_reply
     if not text.strip():
         return
+    if ctx.parsed.auto_kind:
+        ctx.note(f"reply: not sent (the mail is machine-generated: {ctx.parsed.auto_kind})")
+        return
     refused = reply_allowed(email, own_addresses(ctx.settings))
     if refused:
         ctx.note(f"reply: not sent ({refused})")

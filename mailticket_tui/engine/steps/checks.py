@@ -20,8 +20,15 @@ def check_readable(ctx: Context) -> Outcome | None:
 def check_auto_mail(ctx: Context) -> Outcome | None:
     parsed = ctx.parsed
     if parsed.auto_kind:
-        ctx.note(f"auto-mail: {parsed.auto_kind} ({parsed.auto_reason}); never answered, no ticket touched")
-        return Outcome("reject", "undesired", f"{parsed.auto_kind}: {parsed.auto_reason}")
+        behavior = ctx.inbox.auto_mail_behavior
+        reason = f"{parsed.auto_kind}: {parsed.auto_reason}"
+        if behavior == "process":
+            ctx.note(f"auto-mail: {reason}; processed (auto_mail_behavior = process), never answered")
+            return None
+        ctx.note(f"auto-mail: {reason}; auto_mail_behavior = {behavior}, no ticket touched, never answered")
+        if behavior == "ignored":
+            return Outcome("reject", "ignored", reason)
+        return Outcome("reject", "undesired", reason, delete_from_server=behavior == "delete")
     if parsed.undesired:
         ctx.note(f"undesired: {parsed.undesired_reason}")
         return Outcome("reject", "undesired", parsed.undesired_reason or "undesired")
