@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
 
 pytest_plugins = ["tests.fixtures_dovecot"]
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 
@@ -36,3 +39,27 @@ def make_maildir(root: Path) -> Path:
 @pytest.fixture
 def maildir(tmp_path: Path) -> Path:
     return make_maildir(tmp_path / "Maildir")
+
+
+@pytest.fixture
+def pg_store() -> str:
+    """A fresh PostgreSQL database for one test (the server's `test` database only hosts CREATE DATABASE)."""
+    try:
+        import psycopg2
+    except ImportError:
+        pytest.skip("psycopg2 is not installed")
+    name = f"mt_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg2.connect(PG_ADMIN)
+    except psycopg2.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN}: {exc}")
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    from mailticket_tui.store.models import database_proxy
+
+    database_proxy.close()
+    admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.close()
+
+

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from mailticket_tui.store.models import Inbox, MailMessage, Ticket, database_pro
 
 from .mailgen import make_mail
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def fill(maildir: Path, count: int) -> None:
@@ -62,25 +60,6 @@ def test_two_runners_on_sqlite(write_config, maildir: Path, tmp_path: Path) -> N
     assert_exactly_once(store, 40)
     assert two_runs_at_once(config, store) in ([0, 0], [0, 75], [75, 0])
     assert_exactly_once(store, 40)
-
-
-@pytest.fixture
-def pg_store() -> str:
-    try:
-        import psycopg2
-    except ImportError:
-        pytest.skip("psycopg2 is not installed")
-    name = f"mt_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg2.connect(PG_ADMIN)
-    except psycopg2.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN}: {exc}")
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    database_proxy.close()
-    admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.close()
 
 
 def test_two_runners_on_postgresql(write_config, maildir: Path, pg_store: str) -> None:

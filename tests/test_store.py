@@ -10,7 +10,6 @@ import pytest
 from mailticket_tui.store import SCHEMA_VERSION, StoreError, open_store
 from mailticket_tui.store.models import ALL_MODELS, Inbox, SchemaVersion, database_proxy
 
-PG_URL = os.environ.get("MAILTICKET_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def test_sqlite_store_is_private_and_tuned(tmp_path: Path) -> None:
@@ -63,16 +62,39 @@ def test_unknown_scheme_and_unreachable_server() -> None:
         open_store("postgresql://nobody:pw@127.0.0.1:1/none")
 
 
-def test_postgresql_store() -> None:
-    try:
-        db = open_store(PG_URL)
-    except StoreError as exc:
-        pytest.skip(f"PostgreSQL not available at {PG_URL}: {exc}")
-    try:
-        assert "inbox" in db.get_tables()
-        with db.atomic() as txn:
-            Inbox.create(name="pg-probe", server="h")
-            txn.rollback()
-        assert not Inbox.select().where(Inbox.name == "pg-probe").exists()
-    finally:
-        db.close()
+def test_postgresql_store(pg_store: str) -> None:
+    db = open_store(pg_store)
+    assert "inbox" in db.get_tables()
+    with db.atomic() as txn:
+        Inbox.create(name="pg-probe", server="h")
+        txn.rollback()
+    assert not Inbox.select().where(Inbox.name == "pg-probe").exists()
+    database_proxy.close()
+    open_store(pg_store)  # reopening finds the schema current
+    assert SchemaVersion.select().count() == SCHEMA_VERSION
+
+
+def test_passwords_are_encrypted_at_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mailticket_tui.settings import settings_from_dict
+    from mailticket_tui.settings import SettingsError
+    from mailticket_tui.store import secrets
+    from mailticket_tui.store.settings_store import load_settings, save_settings
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    open_store(url)
+    save_settings(settings_from_dict({"smtp": {"password": "smtp-Secret-1"},
+                                      "inbox": [{"name": "a", "server": "h", "login": "l", "password": "imap-Secret-2"}]}))
+    loaded = load_settings(url)
+    assert loaded.inboxes[0].password == "imap-Secret-2" and loaded.smtp.password == "smtp-Secret-1"
+    database_proxy.close()
+    for path in tmp_path.glob("s.db*"):
+        if path.suffix != ".key":
+            data = path.read_bytes()
+            assert b"Secret-" not in data, path
+    assert stat.S_IMODE(os.stat(tmp_path / "s.db.key").st_mode) == 0o600
+    # another key cannot read them: one clear line, not a traceback
+    (tmp_path / "s.db.key").unlink()
+    secrets._ciphers.clear()
+    open_store(url)
+    with pytest.raises(SettingsError, match="cannot be decrypted"):
+        load_settings(url)

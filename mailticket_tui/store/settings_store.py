@@ -5,10 +5,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import fields
+from dataclasses import fields, replace
 
 from ..settings import EngineSettings, InboxSettings, Settings, SmtpSettings, StoreSettings, plain_value, settings_from_dict
 from .models import Inbox, SettingsEntry, database_proxy, utcnow
+from .secrets import seal, unseal
 
 _JSON_KINDS = ("kv", "str_list")
 _SECTIONS = ("engine", "smtp", "ticket_log", "org_domains")
@@ -23,6 +24,7 @@ def _inbox_row_values(inbox: InboxSettings) -> dict:
     for f in fields(InboxSettings):
         value = getattr(inbox, f.name)
         values[f.name] = json.dumps(plain_value(value)) if f.metadata["kind"] in _JSON_KINDS else value
+    values["password"] = seal(inbox.password)
     return values
 
 
@@ -35,6 +37,7 @@ def inbox_settings_from_row(row: Inbox) -> InboxSettings:
         elif f.metadata["kind"] == "str_list":
             value = tuple(json.loads(value or "[]"))
         values[f.name] = value
+    values["password"] = unseal(row.password, f"inbox {row.name}")
     return InboxSettings(**values)
 
 
@@ -56,6 +59,8 @@ def save_settings(settings: Settings) -> None:
     with database_proxy.atomic():
         for section, obj in (("engine", settings.engine), ("smtp", settings.smtp)):
             data = {f.name: plain_value(getattr(obj, f.name)) for f in fields(obj)}
+            if section == "smtp":
+                data["password"] = seal(obj.password)
             if section == "smtp" and not obj.password:
                 old = SettingsEntry.get_or_none(SettingsEntry.section == "smtp")
                 if old and not obj.password_env and not obj.password_file:
@@ -83,7 +88,7 @@ def load_settings(store_url: str = "") -> Settings:
         store=StoreSettings(url=store_url),
         engine=base.engine if "engine" in doc else EngineSettings(),
         ticket_log=base.ticket_log,
-        smtp=base.smtp if "smtp" in doc else SmtpSettings(),
+        smtp=replace(base.smtp, password=unseal(base.smtp.password, "smtp")) if "smtp" in doc else SmtpSettings(),
         org_domains=base.org_domains,
         inboxes=inboxes,
     )
