@@ -349,3 +349,18 @@ def test_auto_mail_behaviour(desk: Desk, rule: str, known: bool, status: str, on
     assert (row.status, desk.account.message_count(), len(desk.tickets())) == (status, on_server, tickets)
     assert "autoreply" in row.trace
     assert not Outbox.select().exists()  # a machine is never answered
+
+
+def test_overflowing_description_is_kept_whole_as_an_attachment(desk: Desk, monkeypatch) -> None:
+    from mailticket_tui.engine import tickets
+    from mailticket_tui.store.models import Attachment
+
+    monkeypatch.setattr(tickets, "DESCRIPTION_MAX", 200)
+    body = "".join(f"<p>paragraph {i} <b>bold</b></p>" for i in range(40))
+    desk.send(make_mail(subject="Long one", html=body))
+    desk.run()
+    ticket = desk.ticket("Long one")
+    assert len(ticket.description) <= 220 and ticket.description.count("<b>") == ticket.description.count("</b>")
+    original = Attachment.get(Attachment.ticket == ticket, Attachment.filename == "original-description.html")
+    assert b"paragraph 39" in bytes(original.blob.data)
+    assert "the whole one is attached" in desk.last_message().trace

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 
 from peewee import fn
@@ -24,6 +25,7 @@ from ..store.models import (
     utcnow,
 )
 from .lifecycle import lifecycle
+from .parse import sanitize_html
 from .people import find_org
 
 TITLE_MAX = 255
@@ -51,6 +53,11 @@ def cut_title(text: str, limit: int = TITLE_MAX) -> str:
     return (cut[:space] if space > limit * 0.7 else cut).rstrip() + "…"
 
 
+def fit_description(html: str) -> str:
+    """The field's share of a long description: cut, then sanitised again so no tag is left half-open."""
+    return html if len(html) <= DESCRIPTION_MAX else sanitize_html(html[:DESCRIPTION_MAX])
+
+
 def store_blob(data: bytes, digest: str | None = None) -> str:
     """Content-addressed: the same bytes are stored once; returns the key (the sha256), not the bytes."""
     digest = digest or hashlib.sha256(data).hexdigest()
@@ -63,8 +70,8 @@ def create_ticket(klass: str, title: str, description_html: str, caller: Person 
     cycle = lifecycle(klass)
     now = utcnow()
     ticket = Ticket.create(
-        klass=klass, ref=f"tmp-{hashlib.sha1(str((now, title, id(caller))).encode()).hexdigest()[:16]}",
-        title=cut_title(title), description=description_html[:DESCRIPTION_MAX], caller=caller,
+        klass=klass, ref=f"tmp-{uuid.uuid4().hex}",  # unique until the id-based ref replaces it
+        title=cut_title(title), description=fit_description(description_html), caller=caller,
         org=caller.org_id if caller else None, origin=origin, status=cycle.initial, inbox=inbox_id,
         parent=parent, created=now, updated=now,
     )

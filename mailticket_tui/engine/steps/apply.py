@@ -6,8 +6,8 @@ from __future__ import annotations
 from ...store.models import MessageRef, Person, Ticket, naive_utc
 from ..parse import sanitize_html, text_to_html
 from ..people import create_person
+from .. import tickets
 from ..tickets import (
-    DESCRIPTION_MAX,
     TicketError,
     add_attachment,
     add_contact,
@@ -61,9 +61,9 @@ def _create(ctx: Context) -> Outcome:
     description = _description(ctx)
     ticket = create_ticket(ctx.inbox.target_class, title, description, caller, ctx.inbox_id, parent=ctx.parent)
     changed = ["title", "description", "caller_id", "org_id", "origin", "status"]
-    if len(description) > DESCRIPTION_MAX:
+    if len(description) > tickets.DESCRIPTION_MAX:
         add_attachment(ticket, "original-description.html", "text/html", description.encode(), message=ctx.message_row)
-        ctx.note(f"create: description longer than {DESCRIPTION_MAX} characters; the whole one is attached")
+        ctx.note(f"create: description longer than {tickets.DESCRIPTION_MAX} characters; the whole one is attached")
     if ctx.inbox.ticket_default_values:
         result = apply_default_values(ticket, ctx.inbox.ticket_default_values)
         ctx.trace.extend(f"defaults: {p}" for p in result.problems)
