@@ -56,6 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     for action, text in (("reset", "back to new (retried next pass; never a second ticket)"),
                          ("ignore", "leave alone"), ("delete", "delete from the server, then the record")):
         msub.add_parser(action, help=text).add_argument("ids", nargs="+", type=int)
+    mshow = msub.add_parser("show", help="one message: state, error, decision trace")
+    mshow.add_argument("id", type=int)
+    mshow.add_argument("--json", action="store_true")
+    mshow.add_argument("--eml", metavar="FILE", help="also save the raw message to FILE")
+
+    outbox = sub.add_parser("outbox", help="outgoing mail (rejection replies, error forwards)")
+    osub = outbox.add_subparsers(dest="action", required=True)
+    olist = osub.add_parser("list")
+    olist.add_argument("--pending", action="store_true", help="only mail not sent yet")
+    olist.add_argument("--json", action="store_true")
 
     tickets = sub.add_parser("tickets", help="tickets")
     tsub = tickets.add_subparsers(dest="action", required=True)
@@ -226,12 +236,46 @@ def _cmd_messages(services, args) -> int:
             print(f"{r.id:6} {r.inbox:12} {r.status:9} {r.date or '-':19} {_safe(r.from_addr)[:30]:30} "
                   f"{_safe(r.subject)[:40]:40} {r.ticket_ref or ''} {_safe(r.error)[:60]}")
         return EXIT_OK
+    if args.action == "show":
+        return _show_message(services, args)
     action = {"reset": services.reset_messages, "ignore": services.ignore_messages,
               "delete": services.delete_messages}[args.action]
     results = action(args.ids)
     for r in results:
         print(f"{r.id}: {'ok' if r.ok else 'FAILED'}: {_safe(r.message)}", file=sys.stdout if r.ok else sys.stderr)
     return EXIT_OK if all(r.ok for r in results) else EXIT_USAGE
+
+
+def _show_message(services, args) -> int:
+    try:
+        info, trace, raw = services.message_detail(args.id)
+    except KeyError:
+        print(f"mailticket: no message #{args.id}; see `mailticket messages list`", file=sys.stderr)
+        return EXIT_USAGE
+    if args.eml:
+        if raw is None:
+            print(f"mailticket: message #{args.id} has no stored raw copy", file=sys.stderr)
+            return EXIT_USAGE
+        with open(args.eml, "wb") as out:
+            out.write(raw)
+    if args.json:
+        _print_json({**info.as_json(), "trace": trace.splitlines(), "raw_stored": raw is not None})
+        return EXIT_OK
+    for name, value in info.as_json().items():
+        print(f"{name:>11}: {_safe(value) if value is not None else '-'}")
+    print("\n" + "\n".join(f"  {_safe(line)}" for line in trace.splitlines()))
+    return EXIT_OK
+
+
+def _cmd_outbox(services, args) -> int:
+    rows = services.list_outbox(pending_only=args.pending)
+    if args.json:
+        _print_json(rows)
+        return EXIT_OK
+    for r in rows:
+        state = f"sent {r['sent']}" if r["sent"] else f"pending ({r['attempts']} attempts) {_safe(r['last_error'])}"
+        print(f"{r['id']:5} {r['kind']:13} {_safe(r['to'])[:30]:30} {_safe(r['subject'])[:40]:40} {state}")
+    return EXIT_OK
 
 
 def _cmd_tickets(services, args) -> int:

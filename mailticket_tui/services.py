@@ -41,6 +41,7 @@ from .store.models import (
     InboxState,
     MailMessage,
     Organization,
+    Outbox,
     Person,
     Ticket,
     TicketContact,
@@ -348,6 +349,16 @@ class Services:
             MailMessage.delete().where(MailMessage.id.in_([r.id for r in group])).execute()
         return [ActionResult(r.id, True, "deleted from the server and the store" if r.on_server
                              else "record deleted (already gone from the server)") for r in group]
+
+    # -- outbox -----------------------------------------------------------------------------------
+    def list_outbox(self, pending_only: bool = False, limit: int = 500) -> list[dict]:
+        """Outgoing mail, newest first: what was sent, what waits and why."""
+        query = Outbox.select().order_by(Outbox.id.desc()).limit(limit)
+        if pending_only:
+            query = query.where(Outbox.sent.is_null())
+        return [{"id": o.id, "kind": o.kind, "to": o.to_addr, "from": o.from_addr, "subject": o.subject,
+                 "message_id": o.message_id, "created": _iso(o.created), "sent": _iso(o.sent),
+                 "attempts": o.attempts, "last_error": o.last_error} for o in query]
 
     # -- tickets ----------------------------------------------------------------------------------
     def list_tickets(self, filters: TicketFilter = TicketFilter(), offset: int = 0,

@@ -132,3 +132,22 @@ def test_too_big_message_is_reported_to_the_engine_admin(smtp_server, write_conf
     report = got.messages[0]
     assert report["To"] == "ops@desk.example" and "message too big" in report["Subject"]
     assert not list(report.iter_attachments())
+
+
+def test_outbox_and_message_show_commands(write_config, maildir, store_url, tmp_path, capsys) -> None:
+    import json
+
+    config = setup(write_config, maildir, free_ports(1)[0], unknown_caller_behavior="reject_email",
+                   unknown_caller_rejection_reply="No.")
+    deliver(maildir, 1, make_mail(sender="x@else.example", subject="[bold]hi\x1b[2J"))
+    assert main(["--config", str(config), "--db", store_url, "run", "--once"]) == 0
+    capsys.readouterr()
+    assert main(["--db", store_url, "outbox", "list", "--pending", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["kind"] == "rejection" and row["to"] == "x@else.example" and row["sent"] is None
+    assert row["attempts"] == 0  # the SMTP server was down: nothing was tried on this row yet
+    assert main(["--db", store_url, "messages", "show", "1", "--eml", str(tmp_path / "m.eml")]) == 0
+    shown = capsys.readouterr().out
+    assert "status: error" in shown and "unknown caller" in shown and "\x1b" not in shown
+    assert (tmp_path / "m.eml").read_bytes() == next((maildir / "new").iterdir()).read_bytes()
+    assert main(["--db", store_url, "messages", "show", "99"]) == 2
