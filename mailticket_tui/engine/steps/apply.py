@@ -4,9 +4,9 @@ and the audit trail. In a dry run (replay) they only say what they would do.
 from __future__ import annotations
 
 from ...store.models import MessageRef, Person, Ticket, naive_utc
+from .. import tickets
 from ..parse import sanitize_html, text_to_html
 from ..people import create_person
-from .. import tickets
 from ..tickets import (
     TicketError,
     add_attachment,
@@ -28,10 +28,9 @@ def _title(ctx: Context) -> str:
 
 
 def _description(ctx: Context) -> str:
+    """The whole body as HTML: the parser already sanitised an HTML body; a text body is converted."""
     parsed = ctx.parsed
-    if parsed.body_html:
-        return sanitize_html(parsed.body_html)
-    return text_to_html(parsed.body_text or "")
+    return parsed.body_html if parsed.body_html else text_to_html(parsed.body_text or "")
 
 
 def _ensure_caller(ctx: Context) -> Person | None:
