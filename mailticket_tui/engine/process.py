@@ -63,11 +63,15 @@ def process_message(settings: Settings, inbox: InboxSettings, where: Located, ra
         ).tuples().first()
         if found is not None and found[1] != "new":
             return MailMessage.get_by_id(found[0])  # another runner or an earlier crash-free pass did it
+        digest = parsed.sha256 or hashlib.sha256(raw).hexdigest()
+        facts = {"sha256": digest, "raw": store_blob(raw, digest), **_header_fields(parsed)}
         if found is None:
             row = MailMessage.create(inbox=where.inbox_id, folder=where.folder, uidvalidity=where.uidvalidity,
-                                     key=where.key, uid=where.uid, size=where.size)
+                                     key=where.key, uid=where.uid, size=where.size, **facts)
         else:  # reset by an operator: retried on its record, which keeps the ticket it fed
             row = MailMessage.get_by_id(found[0])
+            for name, value in facts.items():
+                setattr(row, name, value)
         fed = Ticket.get_or_none(Ticket.id == row.ticket_id) if row.ticket_id else None
         ctx = Context(settings=settings, inbox=inbox, inbox_id=where.inbox_id, parsed=parsed,
                       message_row=row, fed_ticket=fed)
@@ -81,10 +85,6 @@ def process_message(settings: Settings, inbox: InboxSettings, where: Located, ra
             outcome = Outcome("reject", "error", f"internal error while processing: {type(exc).__name__}: {exc}")
             ctx.note(f"error: {outcome.reason}")
         purge_now = settings.engine.undesired_purge_delay == 0
-        row.sha256 = parsed.sha256 or hashlib.sha256(raw).hexdigest()
-        row.raw = store_blob(raw, row.sha256)
-        for name, value in _header_fields(parsed).items():
-            setattr(row, name, value)
         row.status = outcome.status
         row.ticket = outcome.ticket or fed
         row.error = outcome.reason if outcome.status in ("error", "undesired") else ""
@@ -92,7 +92,7 @@ def process_message(settings: Settings, inbox: InboxSettings, where: Located, ra
         row.processed_at = utcnow()
         row.last_seen = utcnow()
         row.disposition_pending = _disposition(inbox, outcome, purge_now)
-        row.save(only=row.dirty_fields)  # the identity columns were written by create()
+        row.save(only=row.dirty_fields)  # identity and header facts were written by create()
         if outcome.status == "error":
             ctx.planned_mail.extend(error_forward(inbox, row, ctx.trace))
         for plan in ctx.planned_mail:

@@ -137,11 +137,10 @@ def _apply_one(ticket: Ticket, key: str, value: str) -> str | None:
 
 
 def add_log_entry(ticket: Ticket, log: str, author_name: str, author_email: str, html: str,
-                  message_id: str = "", date=None) -> CaseLogEntry:
-    entry = CaseLogEntry.create(ticket=ticket, log=log, author_name=author_name, author_email=author_email,
-                                html=html, message_id=message_id, date=date or utcnow())
+                  message_id: str = "", date=None) -> None:
+    CaseLogEntry.insert(ticket=ticket, log=log, author_name=author_name, author_email=author_email,
+                        html=html, message_id=message_id, date=date or utcnow()).execute()
     Ticket.update(updated=utcnow()).where(Ticket.id == ticket.id).execute()
-    return entry
 
 
 def apply_stimulus(ticket: Ticket, stimulus: str) -> str:
@@ -167,15 +166,14 @@ def add_contact(ticket: Ticket, person: Person) -> bool:
 
 
 def add_attachment(ticket: Ticket, filename: str, content_type: str, data: bytes, inline: bool = False,
-                   content_id: str = "", message=None) -> Attachment:
-    blob = store_blob(data)
-    return Attachment.create(ticket=ticket, filename=filename, content_type=content_type, size=len(data),
-                             blob=blob, inline=inline, content_id=content_id or "", message=message)
+                   content_id: str = "", message=None) -> None:
+    Attachment.insert(ticket=ticket, filename=filename, content_type=content_type, size=len(data),
+                      blob=store_blob(data), inline=inline, content_id=content_id or "", message=message).execute()
 
 
-def record_change(ticket: Ticket, who: str, changed: list[str], summary: str, message=None) -> Change:
-    return Change.create(ticket=ticket, who=who, fields=json.dumps(changed), summary=summary, message=message)
+def record_change(ticket: Ticket, who: str, changed: list[str], summary: str, message=None) -> None:
+    Change.insert(ticket=ticket, who=who, fields=json.dumps(changed), summary=summary, message=message).execute()
 
 
-def record_event(ticket: Ticket, kind: str, message=None) -> TicketEvent:
-    return TicketEvent.create(ticket=ticket, kind=kind, message=message)
+def record_event(ticket: Ticket, kind: str, message=None) -> None:
+    TicketEvent.insert(ticket=ticket, kind=kind, message=message).execute()
