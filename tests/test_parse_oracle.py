@@ -44,12 +44,14 @@ def oracle(raw: bytes):
     return msg, subject, sender, body
 
 
-@pytest.mark.parametrize(("name", "raw"), samples(), ids=[n for n, _ in samples()])
+def well_formed() -> list[tuple[str, bytes]]:
+    """Only mail the stdlib reads without a defect can serve as an oracle."""
+    return [(name, raw) for name, raw in samples() if oracle(raw) is not None]
+
+
+@pytest.mark.parametrize(("name", "raw"), well_formed(), ids=[n for n, _ in well_formed()])
 def test_agrees_with_the_stdlib_on_well_formed_mail(name: str, raw: bytes) -> None:
-    seen = oracle(raw)
-    if seen is None:
-        pytest.skip("the stdlib itself reports defects here: not an oracle for this mail")
-    msg, subject, sender, body = seen
+    msg, subject, sender, body = oracle(raw)
     ours = parse_message(raw)
     assert " ".join(ours.subject.split()) == " ".join(subject.split())
     if sender:
