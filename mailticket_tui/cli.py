@@ -141,8 +141,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .app import run_tui
 
         return run_tui(services)
-    handler = globals()[f"_cmd_{args.command}"]
-    return handler(services, args)
+    handlers = {"run": _cmd_run, "config": _cmd_config, "inbox": _cmd_inbox, "messages": _cmd_messages,
+                "outbox": _cmd_outbox, "tickets": _cmd_tickets, "replay": _cmd_replay, "trace": _cmd_trace}
+    return handlers[args.command](services, args)
 
 
 def _cmd_run(services, args) -> int:
