@@ -80,3 +80,39 @@ def test_rename_and_save_is_one_transaction(write_config, maildir: Path, store_u
     assert services.settings.inbox("a") and not services.settings.inbox("b").trace
     services.save_inbox(replace(services.settings.inbox("a"), name="c", trace=True), rename_from="a")
     assert services.settings.inbox("a") is None and services.settings.inbox("c").trace
+
+
+def test_listing_queries_do_not_grow_with_the_rows(write_config, maildir: Path, store_url: str) -> None:
+    """No N+1: a page of messages or tickets, and a ticket's detail, cost a fixed number of queries."""
+    from playhouse.test_utils import count_queries
+
+    config = write_config(f"""
+        [[inbox]]
+        name = "local"
+        protocol = "maildir"
+        server = "{maildir}"
+        unknown_caller_behavior = "create_contact"
+        import_additional_contacts = "always"
+        """)
+    services = open_services(str(config), store_url)
+
+    def costs() -> tuple[int, int, int]:
+        with count_queries() as messages:
+            services.list_messages(limit=50)
+        with count_queries() as tickets:
+            services.list_tickets(limit=50)
+        with count_queries() as detail:
+            services.get_ticket(first_ref)
+        return messages.count, tickets.count, detail.count
+
+    (maildir / "new" / "1.M1.t").write_bytes(make_mail(subject="first", message_id="<f@x>"))
+    services.run_once()
+    first_ref = services.list_tickets()[0].ref
+    small = costs()
+    for i in range(2, 12):
+        (maildir / "new" / f"{i}.M{i}.t").write_bytes(make_mail(
+            subject=f"more {i}", sender=f"u{i}@acme.example", in_reply_to="<f@x>" if i % 2 else None,
+            attachments=[("a.txt", "text/plain", b"x")]))
+    services.run_once()
+    assert len(services.get_ticket(first_ref).case_log) == 5  # the detail grew, its cost did not
+    assert costs() == small
