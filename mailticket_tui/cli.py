@@ -14,6 +14,7 @@ import threading
 from typing import Any, Sequence
 
 from .engine.events import Event, InboxFinished, OutboxSent, TraceLine
+from .engine.sources import SourceError
 from .engine.tickets import TicketError
 from .settings import SettingsError, load_settings_file
 from .store import StoreError
@@ -56,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     for action, text in (("reset", "back to new (retried next pass; never a second ticket)"),
                          ("ignore", "leave alone"), ("delete", "delete from the server, then the record")):
         msub.add_parser(action, help=text).add_argument("ids", nargs="+", type=int)
+    msub.add_parser("scan", help="list the server folder now: unseen mail shows as new, gone mail as vanished"
+                    ).add_argument("inbox")
     mshow = msub.add_parser("show", help="one message: state, error, decision trace")
     mshow.add_argument("id", type=int)
     mshow.add_argument("--json", action="store_true")
@@ -242,6 +245,15 @@ def _cmd_messages(services, args) -> int:
         return EXIT_OK
     if args.action == "show":
         return _show_message(services, args)
+    if args.action == "scan":
+        try:
+            result = services.scan_mailbox(args.inbox)
+        except SourceError as exc:
+            print(f"mailticket: {args.inbox}: {_safe(str(exc))}", file=sys.stderr)
+            return EXIT_UNREACHABLE
+        print(f"{args.inbox}: {result.listed} on the server, {result.recorded} new recorded, "
+              f"{result.vanished} gone" + (f" - {result.note}" if result.note else ""))
+        return EXIT_BUSY if result.note.startswith("not scanned: ") and "processing" in result.note else EXIT_OK
     action = {"reset": services.reset_messages, "ignore": services.ignore_messages,
               "delete": services.delete_messages}[args.action]
     results = action(args.ids)

@@ -277,6 +277,12 @@ class Services:
             query = query.limit(limit)
         return [_message_info(r) for r in query]
 
+    def scan_mailbox(self, name: str):
+        """The server folder joined with the store now (see engine/scan.py): unseen messages appear as new."""
+        from .engine.scan import scan_folder
+
+        return scan_folder(self.settings, self.inbox_settings(name))
+
     def message_detail(self, message_id: int) -> tuple[MessageInfo, str, bytes | None]:
         row = (MailMessage.select(MailMessage, Inbox.name, Ticket.id, Ticket.ref).join(Inbox).switch(MailMessage)
                .join(Ticket, JOIN.LEFT_OUTER).where(MailMessage.id == message_id).first())

@@ -190,3 +190,25 @@ async def test_message_detail_replay_and_save(tmp_path: Path) -> None:
         assert target.read_bytes() == raw
         await pilot.press("escape")
         assert isinstance(app.screen, MailboxScreen)
+
+
+async def test_scan_shows_server_mail_not_processed_yet(tmp_path: Path) -> None:
+    maildir = make_maildir(tmp_path / "M")
+    services = open_store(tmp_path, maildir_inbox("support", maildir))
+    for n in range(2):
+        (maildir / "new" / f"{n}.M{n}.test").write_bytes(mail_bytes(f"Waiting #{n}"))
+    app = build_app(services, start_engine=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.open_mailbox("support")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.table.row_count == 0
+        await pilot.press("s")
+        for _ in range(100):
+            await settle(pilot)
+            if screen.table.row_count == 2:
+                break
+        assert sorted((r.subject, r.status) for r in screen.rows.values()) == [
+            ("Waiting #0", "new"), ("Waiting #1", "new")]
+        assert MailMessage.select().where(MailMessage.status == "new").count() == 2
+        await pilot.press("q")

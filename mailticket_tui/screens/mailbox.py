@@ -56,6 +56,12 @@ class MessagesActed(Message):
         self.title, self.results = title, results
 
 
+class ServerScanned(Message):
+    def __init__(self, inbox: str, line: str, failed: bool) -> None:
+        super().__init__()
+        self.inbox, self.line, self.failed = inbox, line, failed
+
+
 class MailboxScreen(ModeScreen):
     CSS_PATH = "mailbox.tcss"
     BINDINGS = [
@@ -70,6 +76,7 @@ class MailboxScreen(ModeScreen):
         Binding("left_square_bracket", "previous_page", "Prev page", key_display="["),
         Binding("slash", "focus_filter", "Filter", key_display="/"),
         Binding("f5,ctrl+l", "reload", "Refresh"),
+        Binding("s", "scan_server", "Scan server"),
     ]
 
     def __init__(self) -> None:
@@ -243,6 +250,29 @@ class MailboxScreen(ModeScreen):
     def action_reload(self) -> None:
         self._load_inbox_names()
         self._load()
+
+    def action_scan_server(self) -> None:
+        """Join the server folder's live content with the store: unseen mail shows up as new now."""
+        if self.query_state.inbox:
+            self.notify(f"scanning {clean(self.query_state.inbox)}…", markup=False)
+            self._scan(self.query_state.inbox)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="mailbox-scan")
+    def _scan(self, inbox: str) -> None:
+        try:
+            result = self.services.scan_mailbox(inbox)
+        except Exception as exc:  # noqa: BLE001 - a server or settings problem, shown in one line
+            self.post_message(ServerScanned(inbox, str(exc).splitlines()[0] if str(exc) else type(exc).__name__, True))
+            return
+        line = result.note or (f"{result.listed} on the server: {result.recorded} new shown, "
+                               f"{result.vanished} gone since the last look")
+        self.post_message(ServerScanned(inbox, line, bool(result.note)))
+
+    def on_server_scanned(self, message: ServerScanned) -> None:
+        self.notify(clean(f"{message.inbox}: {message.line}"), markup=False,
+                    severity="warning" if message.failed else "information")
+        if message.inbox == self.query_state.inbox:
+            self._load()
 
     # -- selection and actions -----------------------------------------------------------------------------------
     def action_toggle_selection(self) -> None:
