@@ -2,9 +2,11 @@
 
 Signals, strongest first: a DSN (multipart/report delivery-status, or any message/delivery-status part,
 whose Status and Final-Recipient are read), an MDN (disposition-notification), RFC 3834 Auto-Submitted
-(anything but "no"), X-Autoreply/X-Autorespond, Precedence, X-Auto-Response-Suppress, an empty
-Return-Path, a mailer-daemon sender with a bounce subject, List-Id/List-Unsubscribe, spam flags. Each
-verdict carries a one-line reason for the decision trace. Human replies carry none of these headers.
+(anything but "no"), X-Autoreply/X-Autorespond, Precedence, X-Auto-Response-Suppress (All, or with an
+auto-reply word in the subject), an empty Return-Path, a mailer-daemon sender with a bounce subject, a
+vacation-prefixed subject ("Automatic reply:", "Abwesenheitsnotiz:"), List-Id/List-Unsubscribe, spam flags.
+Each verdict carries a one-line reason for the decision trace. Human replies carry none of these headers, and
+a human subject merely mentioning "out of office" or "absence" is not a vacation prefix.
 """
 from __future__ import annotations
 
@@ -33,15 +35,28 @@ _BOUNCE_SUBJECT = re.compile(
 _DAEMON_SENDER = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon|bounce|bounces|"
                             r"mail\.delivery\.system|maildelivery|mdaemon)(?:[@+.-]|$)", re.I)
 _LIST_ADMIN = re.compile(r"^[^@\s]{1,64}-(?:admin|owner|bounces?|request)@", re.I)
+# Vacation/out-of-office subjects: the client's prefix phrase must be followed by ':' / ']' / ')' or end the
+# subject ("Automatic reply: <subject>", "[Out of Office]"), so a human "Out of office schedule" is not one.
+_AUTO_PHRASES = (
+    r"auto(?:matic|matische|matisk|matico)?[\s_-]*(?:reply|response|answer|antwort|respuesta|réponse|svar)"
+    r"|out\s+of\s+(?:the\s+)?office(?:\s+auto-?reply)?|abwesenheitsnotiz|abwesenheit|abwesend|im\s+urlaub"
+    r"|r[ée]ponse\s+automatique|absent(?:e)?\s+du\s+bureau|respuesta\s+autom[áa]tica|risposta\s+automatica"
+    r"|fuori\s+sede|fuori\s+ufficio|automatisch\s+antwoord|afwezig|resposta\s+autom[áa]tica|automatisk\s+svar"
+    r"|autosvar|frånvaro|fravær|automaattinen\s+vastaus|poissa\s+toimistolta|odpowiedź\s+automatyczna"
+    r"|автоответ|автоматический\s+ответ|自動応答|自動返信|自动回复|fuera\s+de\s+(?:la\s+)?oficina|absence|absent"
+    r"|vacation(?:\s+(?:reply|response|notice|message))?|on\s+vacation|on\s+leave|autoreply|auto-reply|auto|ooo"
+    r"|away\s+from\s+(?:my\s+|the\s+)?(?:e-?mail|office|desk)"
+)
 _AUTOREPLY_SUBJECT = re.compile(
-    r"^\s*(?:\[?auto(?:matic|matische)?[\s_-]*(?:reply|response|answer|antwort|respuesta|réponse)"
-    r"|out\s+of\s+(?:the\s+)?office|abwesenheitsnotiz|r[ée]ponse\s+automatique|respuesta\s+autom[áa]tica"
-    r"|risposta\s+automatica|automatisch\s+antwoord|automatisk\s+svar|automaattinen\s+vastaus"
-    r"|odpowiedź\s+automatyczna|автоответ|自動応答|自动回复|fuera\s+de\s+la\s+oficina|absence|vacation\s+reply"
-    r"|on\s+vacation|autoreply|auto-reply|auto:|automatische\s+antwort|abwesend|im\s+urlaub|ooo\b"
-    r"|i\s+am\s+(?:currently\s+)?out\s+of|away\s+from\s+(?:my\s+)?(?:e-?mail|office|desk))",
+    r"^\s*[\[(]?\s*(?:" + _AUTO_PHRASES + r")\s*(?:[:：\])]|$)"
+    r"|^\s*(?:i\s+am|i'm)\s+(?:currently\s+)?(?:out\s+of\s+(?:the\s+)?office|on\s+(?:vacation|leave|holiday))"
+    r"\s+(?:until|till|and\s+will|with\s+limited)",
     re.I,
 )
+# Weaker: the phrase anywhere. Counts together with X-Auto-Response-Suppress: Exchange's own auto-replies
+# say "All"; partial lists ("OOF, AutoReply") come from helpdesk tools on human-written mail too.
+_AUTOREPLY_WORDS = re.compile(r"(?:^|[\s\[(:])(?:" + _AUTO_PHRASES + r")(?:\W|$)", re.I)
+_REPLY_PREFIX = re.compile(r"^\s*(?:re|aw|sv|vs|wg|fw|fwd|tr|rv|r|odp|ответ|答复|回复)\s*[:：]", re.I)
 
 
 @dataclass
@@ -139,8 +154,11 @@ def detect(headers: list[tuple[str, str]], root: MimeNode, subject: str, from_em
     if precedence in ("auto_reply", "auto-reply"):
         return flag("autoreply", f"Precedence: {precedence}")
     suppress = _first(headers, "X-Auto-Response-Suppress")
-    if suppress and suppress.strip().lower() not in ("none", ""):
-        return flag("autoreply", f"X-Auto-Response-Suppress: {clean_line(suppress, 60)}")
+    suppress_value = (suppress or "").strip().lower()
+    if suppress_value == "all" or (suppress_value not in ("none", "") and not _REPLY_PREFIX.match(subject)
+                                   and _AUTOREPLY_WORDS.search(subject)):
+        return flag("autoreply",
+                    f"X-Auto-Response-Suppress: {clean_line(suppress, 60)}, subject {clean_line(subject, 60)!r}")
     if return_path is not None and return_path.replace(" ", "") == "<>":
         kind = "bounce" if _BOUNCE_SUBJECT.search(subject) else "autoreply"
         return flag(kind, "empty Return-Path (null sender)")

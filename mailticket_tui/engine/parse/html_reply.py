@@ -5,6 +5,8 @@ Structural detectors (first in document order wins; the history is cut from ther
   new Outlook (`divRplyFwdMsg`, `appendonsend`), Apple Mail (`blockquote type=cite`), Thunderbird
   (`moz-cite-prefix`), Yahoo (`yahoo_quoted`), Zimbra (`hr#zwchr`), bordered blockquotes (mail.ru, Yandex).
 A quote container followed by real text is an inline reply: only it (and its attribution) is removed.
+A gmail_quote container holding answers between its blockquotes is a Gmail inline reply: only the
+blockquotes and the gmail_attr line go.
 Forward containers are kept. Then the reference's html_tags_to_remove applies (class matched by token,
 not by exact attribute), the rest becomes text and text_reply finds Lotus/AOL/plain separators too.
 """
@@ -93,6 +95,29 @@ def _substantial(text: str) -> bool:
     if not lines or lines[0] in ("--", "-- ") or len(re.findall(r"\w", " ".join(lines))) < 3:
         return False
     return True
+
+
+def _answers_inside(el: Element) -> bool:
+    """Gmail inline reply: the gmail_quote container holds the answers between its quote blockquotes."""
+    children = el.children
+    first = next((k for k, c in enumerate(children) if isinstance(c, Element) and c.tag == "blockquote"), None)
+    if first is None:
+        return False
+    rest = [c if isinstance(c, str) else c.text(3000) for c in children[first + 1:]
+            if isinstance(c, str) or c.tag != "blockquote"]
+    return _substantial("\n".join(rest))
+
+
+def _drop_inner_quotes(el: Element) -> str:
+    """Remove the attribution and the quote blockquotes of an inline-reply container; their text."""
+    removed: list[str] = []
+    for child in list(el.children):
+        if isinstance(child, Element) and (child.tag == "blockquote" or "gmail_attr" in child.classes()):
+            removed.append(child.text())
+            child.remove()
+    # what is left is the answer: drop the quote class so html_tags_to_remove does not delete it afterwards
+    el.attrs["class"] = " ".join(c for c in el.get("class").split() if "quote" not in c.lower())
+    return "\n".join(removed)
 
 
 def _remove_previous_intro(el: Element) -> None:
@@ -202,6 +227,10 @@ def split_html(html: str, options: ParseOptions, defects: list[str]) -> HtmlSpli
             forwarded = True
             method = "forward"
             break
+        if kind == "gmail-html" and el.tag == "div" and _answers_inside(el):
+            quoted_parts.append(_drop_inner_quotes(el))
+            method = kind
+            continue
         if kind not in _NO_INLINE and _substantial(_following_text(el)):
             _remove_previous_intro(el)
             quoted_parts.append(el.text())

@@ -12,17 +12,21 @@ import re
 _FIELDS = {
     "from": "from de von van da fra från od от от кого lähettäjä feladó kimden 差出人 发件人 寄件者 寄件人 "
             "보낸사람 mittente remetente afsender avsändare avsender nadawca від odesílatel gönderen expéditeur "
-            "absender afzender saatja siuntėjas αποστολέας 送信者 发信人 šalje de_la από מאת من dari từ",
+            "absender afzender saatja siuntėjas αποστολέας 送信者 发信人 šalje de_la από מאת من dari từ"
+            " nuo frá",
     "sent": "sent date envoyé envoyé_le date_d'envoi gesendet datum verzonden verzonden_op inviato data enviado "
             "enviada enviado_el fecha sendt dato skickat lähetetty päivämäärä wysłano wysłane data_wysłania "
             "отправлено дата 送信日時 日付 发送时间 時間 日期 寄件日期 보낸날짜 odesláno gönderildi tarih elküldve "
             "dátum trimis εστάλη sent_at gesendet_am enviada_em enviado_em verstuurd odoslané poslano στάλθηκε "
-            "ημερομηνία надіслано נשלח أرسلت dikirim đã_gửi sent_on",
+            "ημερομηνία надіслано נשלח أرسلت dikirim đã_gửi sent_on"
+            " küldve enviat saadetud išsiųsta nosūtīts poslato изпратено",
     "to": "to à a an aan para til till vastaanottaja do кому 宛先 收件人 收件者 받는사람 komu kime címzett pro per "
-          "destinatario destinatário empfänger destinataire προς prima către אל إلى kepada đến",
+          "destinatario destinatário empfänger destinataire προς prima către אל إلى kepada đến"
+          " per_a adressaat kam saaja до",
     "cc": "cc bcc kopie copie kopia копия kopio másolat 抄送 副本 cci blind-copy",
     "subject": "subject objet betreff onderwerp oggetto asunto assunto emne ämne aihe temat тема 件名 主题 主旨 제목 "
-               "předmět konu tárgy subiect θέμα sujet predmet נושא الموضوع perihal subjek chủ_đề",
+               "předmět konu tárgy subiect θέμα sujet predmet נושא الموضوع perihal subjek chủ_đề"
+               " assumpte teema tēma efni zadeva",
     "other": "reply-to importance priority attachments anlagen pièces_jointes allegati bijlagen adjuntos",
 }
 FIELD_ROLE: dict[str, str] = {}
@@ -36,7 +40,8 @@ INTRO_VERB = re.compile(
     r"|\bskrev|\bkirjoitti|\bnapisał\(a\)|\bnapisała|\bnapisał|написал\(а\)|написала|написал|пишет|написав"
     r"|\bnapsal\(a\)|\bnapsala|\bnapsal|\byazdı|\bírta|έγραψε|\ba\s+scris|書きました|のメッセージ|写道|寫道|작성"
     r"|\bkirjutas|\brašė|\bpisze|\bpise|\bпише|\bnapísal\(a\)|\bnapísal|\bnapisao|\bnapisala|\brakstīja"
-    r"|\bviết|\bmenulis|כתב|كتب|쓴\s*글|^quoting|^zitat\s+von|^citando|^citation\s+de|^cytuję)",
+    r"|\bviết|\bmenulis|\bva\s+escriure|\bnapisal\(a\)|\bnapisal|написа|\bskrifaði|\bescribiu"
+    r"|כתב|كتب|쓴\s*글|^quoting|^zitat\s+von|^citando|^citation\s+de|^cytuję)",
     re.I,
 )
 INTRO_END = re.compile(r"(?:[:：]|\s-{2,})\s*$")
@@ -57,7 +62,10 @@ ORIGINAL_MESSAGE = re.compile(
     r"|mensagem\s+original|oprindelig\s+meddelelse|oprindelig\s+besked|ursprungligt\s+meddelande"
     r"|opprinnelig\s+melding|alkuperäinen\s+viesti|wiadomość\s+oryginalna|oryginalna\s+wiadomość"
     r"|исходное\s+сообщение|původní\s+zpráva|eredeti\s+üzenet|orijinal\s+mesaj|原始邮件|元のメッセージ"
-    r"|원본\s+메시지|reply\s+message|original\s+e-?mail)\s*[-_=*]*\s*$",
+    r"|원본\s+메시지|reply\s+message|original\s+e-?mail|原始郵件|ursprüngliche\s+mail|mail\s+original|özgün\s+ileti"
+    r"|pôvodná\s+správa|mesaj\s+original|αρχικό\s+μήνυμα|izvorna\s+poruka|originalna\s+poruka"
+    r"|початкове\s+повідомлення|оригінальне\s+повідомлення|הודעה\s+מקורית|الرسالة\s+الأصلية|pesan\s+asli"
+    r"|tin\s+nhắn\s+gốc|originalnachricht|ursprungligt\s+e-?postmeddelande)\s*[-_=*]*\s*$",
     re.I,
 )
 # Forward markers: what follows is forwarded content, not quoted history.
@@ -79,6 +87,10 @@ MOBILE_SIGNATURE = re.compile(
     r"|从我的|envoyé\s+à\s+partir|sent\s+on\s+the\s+go)\b[^,;!?]{0,70}$",
     re.I,
 )
+# "----- <title> -----" in any language: a separator when a reply-header field line follows (text_reply).
+DASHED_TITLE = re.compile(r"^[-=_*]{3,}\s?[^-=_*\d:@<>]{2,40}?\s?[-=_*]{3,}$")
+# Bidirectional formatting marks RTL clients wrap around attribution lines (invisible, never content).
+BIDI_MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c"
 SIG_DELIMITER = re.compile(r"^(?:--|-- |—\s?|__)\s*$")
 UNDERSCORE_LINE = re.compile(r"^\s*_{2,}\s*$")
 DASH_LINE = re.compile(r"^\s*(?:[-=_*]{5,}|\*\s\*\s\*(?:\s\*)*)\s*$")  # also html2text's <hr>
@@ -109,6 +121,27 @@ def field_role(line: str) -> str | None:
             if role:
                 return role
     return None
+
+
+# "Key: " labels inside one line (a header block whose line breaks were lost); keys of 1-3 short words.
+_INLINE_LABEL = re.compile(r"(?:^|\s)([^\s:：]{1,20}(?:\s[^\s:：]{1,12}){0,2})\s?[:：]\s")
+
+
+def inline_header_roles(line: str) -> set[str]:
+    """Roles of the field labels found inside one line ("From: a Sent: b To: c" -> {from, sent, to})."""
+    roles: set[str] = set()
+    if len(line) > 600 or line.count(":") + line.count("：") < 3:
+        return roles
+    for match in _INLINE_LABEL.finditer(line):
+        key = match.group(1).lower().strip("*")
+        # the label is the last 1-3 words before the colon; try the shortest first
+        words = key.split()
+        for size in range(1, len(words) + 1):
+            role = FIELD_ROLE.get(" ".join(words[-size:]))
+            if role:
+                roles.add(role)
+                break
+    return roles
 
 
 def is_mobile_signature(line: str) -> bool:

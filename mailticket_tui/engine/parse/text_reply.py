@@ -1,7 +1,8 @@
 """New part of a plain-text reply: find where the quoted history starts, drop inline quotes.
 
 Built-in detectors (patterns.py), scanned top-down, the first one wins:
-  forward marker (keep everything) | "-----Original Message-----" | a reply-header block
+  forward marker (keep everything) | "-----Original Message-----" (or any "----- <title> -----" followed
+  by a From field) | a reply-header block (also flattened onto one line)
   (From/Sent/To/Subject in many languages, optionally after a ____ or ---- line) | a mailing-list footer |
   "On ... wrote:" (up to 3 wrapped lines, many languages, verb-less date+address forms) | a `>` block |
   a phone signature followed by more text.
@@ -19,12 +20,14 @@ import regex
 from . import limits, safe_regex
 from .options import ParseOptions
 from .patterns import (
-    DASH_LINE, EMAIL_LIKE, FORWARD, HAS_TIME_OR_DATE, INTRO_END, INTRO_START, INTRO_VERB, LIST_FOOTER_HINT,
-    LOTUS_INTRO, ORIGINAL_MESSAGE, QUOTE_LINE, SIG_DELIMITER, UNDERSCORE_LINE, field_role, is_mobile_signature,
+    BIDI_MARKS, DASH_LINE, DASHED_TITLE, EMAIL_LIKE, FORWARD, HAS_TIME_OR_DATE, INTRO_END, INTRO_START, INTRO_VERB,
+    LIST_FOOTER_HINT, LOTUS_INTRO, ORIGINAL_MESSAGE, QUOTE_LINE, SIG_DELIMITER, UNDERSCORE_LINE, field_role,
+    inline_header_roles, is_mobile_signature,
 )
 
 
 _DIGIT = re.compile(r"\d")
+_STRIP = " \t\n\r\f\v" + BIDI_MARKS
 
 
 @dataclass
@@ -46,7 +49,7 @@ class _Lines:
 
     def __init__(self, lines: list[str]) -> None:
         self.raw = lines
-        self.strip = [line.strip() for line in lines]
+        self.strip = [line.strip(_STRIP) for line in lines]
         self.n = len(lines)
         self._role: dict[int, str | None] = {}
 
@@ -74,6 +77,8 @@ def header_block_at(lines: _Lines, i: int) -> bool:
     first = lines.role(i)
     if first is None:
         return False
+    if first == "from" and len(inline_header_roles(lines.strip[i]) & {"sent", "to", "subject"}) >= 2:
+        return True  # "From: x Sent: y To: z Subject: w" flattened onto one line
     roles = {first}
     j = i + 1
     loose = 0
@@ -208,12 +213,18 @@ def _builtin_cut(lines: _Lines, dropped: set[int]) -> tuple[int | None, str, boo
             return None, "forward", True
         if len(s) <= 200 and ORIGINAL_MESSAGE.match(s):
             return i, "original-message", False
+        if len(s) <= 60 and DASHED_TITLE.match(s):  # "----- <title> -----" in a language we lack
+            nxt = lines.next_nonblank(i + 1, 3)
+            if nxt is not None and (lines.role(nxt) == "from" or header_block_at(lines, nxt)):
+                return i, "original-message", False
         if DASH_LINE.match(s) or UNDERSCORE_LINE.match(s):
             nxt = lines.next_nonblank(i + 1, 4)
             if nxt is not None and header_block_at(lines, nxt):
                 return i, "outlook-header", False
             if _footer_follows(lines, i):
                 return i, "list-footer", False
+        elif SIG_DELIMITER.match(s) and _footer_follows(lines, i):  # "—" + "Reply to this email directly..."
+            return i, "list-footer", False
         if header_block_at(lines, i):
             return i, "reply-header", False
         ahead = lines.next_nonblank(i + 1, 6)
