@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import replace
 from typing import Any, Sequence
 
 from .engine.events import Event, InboxFinished, OutboxSent, TraceLine
@@ -45,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     isub = inbox.add_subparsers(dest="action", required=True)
     isub.add_parser("list").add_argument("--json", action="store_true")
     isub.add_parser("test", help="connect, log in, select the folder").add_argument("name")
+    isub.add_parser("activate", help="poll this inbox again").add_argument("name")
+    isub.add_parser("deactivate", help="stop polling this inbox (its records stay)").add_argument("name")
 
     messages = sub.add_parser("messages", help="the state of every message seen")
     msub = messages.add_subparsers(dest="action", required=True)
@@ -52,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     mlist.add_argument("--inbox")
     mlist.add_argument("--status", choices=["new", "processed", "error", "undesired", "ignored"])
     mlist.add_argument("--search", default="", help="text in subject, sender or error")
-    mlist.add_argument("--limit", type=int, default=0, help="at most this many (default: all)")
+    mlist.add_argument("--limit", type=int, default=0, help="page size (default: all)")
+    mlist.add_argument("--page", type=int, default=1, help="page number, with --limit")
     mlist.add_argument("--json", action="store_true")
     for action, text in (("reset", "back to new (retried next pass; never a second ticket)"),
                          ("ignore", "leave alone"), ("delete", "delete from the server, then the record")):
@@ -211,6 +215,10 @@ def _cmd_config(services, args) -> int:
 
 
 def _cmd_inbox(services, args) -> int:
+    if args.action in ("activate", "deactivate"):
+        services.save_inbox(replace(services.inbox_settings(args.name), active=args.action == "activate"))
+        print(f"{args.name}: {args.action}d; takes effect on the next pass")
+        return EXIT_OK
     if args.action == "list":
         infos = services.list_inboxes()
         if args.json:
@@ -235,7 +243,8 @@ def _cmd_inbox(services, args) -> int:
 
 def _cmd_messages(services, args) -> int:
     if args.action == "list":
-        rows = services.list_messages(args.inbox or "", args.status or "", args.search, limit=args.limit or None)
+        rows = services.list_messages(args.inbox or "", args.status or "", args.search,
+                                      offset=(max(args.page, 1) - 1) * args.limit, limit=args.limit or None)
         if args.json:
             _print_json([r.as_json() for r in rows])
             return EXIT_OK

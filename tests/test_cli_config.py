@@ -132,3 +132,16 @@ def test_toml_syntax_error_names_the_line(write_config, tmp_path: Path) -> None:
                           env={**os.environ, "XDG_DATA_HOME": str(tmp_path)})
     assert proc.returncode == 2
     assert "TOML syntax error" in proc.stderr and "line 3" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_inbox_activate_and_deactivate(write_config, store_url, capsys) -> None:
+    import json
+
+    path = write_config(CONFIG)
+    assert run("--config", str(path), "--db", store_url, "inbox", "deactivate", "support") == 0
+    assert "support: deactivated" in capsys.readouterr().out
+    assert run("--db", store_url, "inbox", "list", "--json") == 0
+    assert {i["name"]: i["active"] for i in json.loads(capsys.readouterr().out)} == {"local": True, "support": False}
+    assert run("--db", store_url, "inbox", "activate", "support") == 0
+    assert run("--db", store_url, "inbox", "deactivate", "nope") == 2
+    assert "no inbox named 'nope'" in capsys.readouterr().err

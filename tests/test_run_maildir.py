@@ -124,3 +124,16 @@ def test_retention_is_the_longer_of_hours_and_days(write_config, maildir: Path, 
     assert main(["--config", str(config), "--db", store_url, "config", "import", str(config)]) == 0
     assert main(["--config", str(config), "--db", store_url, "run", "--once"]) == 0
     assert MailMessage.select().count() == 0
+
+
+def test_messages_list_pages(write_config, maildir: Path, store_url: str, capsys) -> None:
+    for n in range(3):
+        deliver(maildir, f"{n}.M{n}.test", make_mail(subject=f"page {n}"))
+    config = config_for(write_config, maildir)
+    assert main(["--config", str(config), "--db", store_url, "run", "--once"]) == 0
+    capsys.readouterr()
+    pages = []
+    for page in (1, 2):
+        assert main(["--db", store_url, "messages", "list", "--limit", "2", "--page", str(page), "--json"]) == 0
+        pages.append([m["subject"] for m in json.loads(capsys.readouterr().out)])
+    assert pages == [["page 2", "page 1"], ["page 0"]]  # newest first
