@@ -345,8 +345,8 @@ class Services:
         try:
             if on_server:
                 with open_source(source_config(inbox, self.settings)) as source:
-                    current = source.folder_state().uidvalidity
-                    if any(r.uidvalidity != current for r in on_server) and current is not None:
+                    current = source.folder_state().epoch
+                    if any(r.uidvalidity != current for r in on_server):
                         raise SourceError("protocol", "the folder's UIDVALIDITY changed; run a pass first")
                     source.delete([r.key for r in on_server])
         except (SourceError, SettingsError, OSError) as exc:

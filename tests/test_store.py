@@ -98,3 +98,18 @@ def test_passwords_are_encrypted_at_rest(tmp_path: Path, monkeypatch: pytest.Mon
     open_store(url)
     with pytest.raises(SettingsError, match="cannot be decrypted"):
         load_settings(url)
+
+
+def test_one_record_per_message_for_every_protocol(tmp_path: Path) -> None:
+    """The unique (inbox, folder, epoch, key) index also holds for POP3/Maildir, whose epoch is 0 (not NULL)."""
+    from peewee import IntegrityError
+
+    from mailticket_tui.engine.sources.base import FolderState
+    from mailticket_tui.store.models import MailMessage
+
+    open_store(f"sqlite:///{tmp_path / 's.db'}")
+    inbox = Inbox.create(name="pop", server="h", protocol="pop3")
+    epoch = FolderState(None, None, 0).epoch
+    MailMessage.create(inbox=inbox, folder="INBOX", uidvalidity=epoch, key="UIDL-1")
+    with pytest.raises(IntegrityError):
+        MailMessage.create(inbox=inbox, folder="INBOX", uidvalidity=epoch, key="UIDL-1")

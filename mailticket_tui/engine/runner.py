@@ -123,15 +123,16 @@ class InboxPass:
 
     def _sync(self, source: MailSource, state: InboxState) -> None:
         folder_state = source.folder_state()
-        uidvalidity = folder_state.uidvalidity
-        if uidvalidity is not None and state.uidvalidity not in (None, uidvalidity):
+        uidvalidity = folder_state.epoch
+        has_epochs = folder_state.uidvalidity is not None  # IMAP; POP3 and Maildir have no UIDVALIDITY
+        if has_epochs and state.uidvalidity not in (None, uidvalidity):
             self.trace(f"UIDVALIDITY changed {state.uidvalidity} -> {uidvalidity}: re-keying known messages")
             state.highest_uid = 0
         state.uidvalidity = uidvalidity
         state.save(only=[InboxState.uidvalidity, InboxState.highest_uid])
         # Driven by the store, not by "the change was seen in this pass": a re-keying pass that was cut
         # short is finished by the next one instead of ticketing the rest of the folder again.
-        rekey = uidvalidity is not None and self._old_epoch(uidvalidity).exists()
+        rekey = has_epochs and self._old_epoch(uidvalidity).exists()
         self._dispose_pending(source, uidvalidity)
         queue = self._queue(source, state, folder_state)
         if queue:
@@ -176,7 +177,7 @@ class InboxPass:
 
     def _queue(self, source: MailSource, state: InboxState, folder_state) -> list[RemoteMessage]:
         """New messages plus those an operator reset, oldest first."""
-        uidvalidity = folder_state.uidvalidity
+        uidvalidity = folder_state.epoch
         incremental = self.inbox.protocol == "imap" and not self.settings.engine.use_message_id_as_uid
         if not incremental:  # POP3 UIDL, Maildir, Message-ID keys: the full listing against the store
             listed = source.list_all()
@@ -202,10 +203,10 @@ class InboxPass:
         the folder holds: one COUNT in the store per poll, a full listing only when they disagree."""
         believed = MailMessage.select().where(
             (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
-            & (MailMessage.uidvalidity == folder_state.uidvalidity) & (MailMessage.on_server == True)  # noqa: E712
+            & (MailMessage.uidvalidity == folder_state.epoch) & (MailMessage.on_server == True)  # noqa: E712
         ).count()
         if believed > folder_state.count:
-            self._reconcile(source.list_all(), folder_state.uidvalidity)
+            self._reconcile(source.list_all(), folder_state.epoch)
             self.trace(f"{believed - folder_state.count} message(s) left the folder outside mailticket: marked vanished")
 
     def _known_done(self, listed: list[RemoteMessage], uidvalidity: int | None) -> set[str]:

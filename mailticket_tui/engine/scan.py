@@ -43,9 +43,10 @@ def scan_folder(settings: Settings, inbox: InboxSettings) -> ScanResult:
 
 def _join(source, row: Inbox, inbox: InboxSettings) -> ScanResult:
     folder = inbox.mailbox or "INBOX"
-    uidvalidity = source.folder_state().uidvalidity
+    folder_state = source.folder_state()
+    uidvalidity = folder_state.epoch
     state = InboxState.get_or_none(InboxState.inbox == row.id, InboxState.folder == folder)
-    if uidvalidity is not None and state is not None and state.uidvalidity not in (None, uidvalidity):
+    if folder_state.uidvalidity is not None and state is not None and state.uidvalidity not in (None, uidvalidity):
         return ScanResult(0, 0, 0, "not scanned: the folder's UIDVALIDITY changed; the next pass re-keys it first")
     listed = source.list_all()
     known = dict(MailMessage.select(MailMessage.key, MailMessage.on_server).where(

@@ -173,7 +173,7 @@ class MailMessage(BaseModel):
 
     inbox = ForeignKeyField(Inbox, on_delete="CASCADE", backref="messages")
     folder = CharField(default="INBOX")
-    uidvalidity = BigIntegerField(null=True)
+    uidvalidity = BigIntegerField(default=0)  # FolderState.epoch: 0 for POP3/Maildir, never NULL
     uid = BigIntegerField(null=True)
     key = CharField()  # IMAP UID, POP3 UIDL, Maildir name, or Message-ID when use_message_id_as_uid
     message_id = CharField(default="", index=True)

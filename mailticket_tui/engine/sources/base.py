@@ -53,6 +53,12 @@ class FolderState:
     uidnext: int | None
     count: int
 
+    @property
+    def epoch(self) -> int:
+        """UIDVALIDITY as the store keys records with it: 0 for protocols that have none (POP3, Maildir),
+        never NULL, so the store's unique index (inbox, folder, epoch, key) holds for every protocol."""
+        return self.uidvalidity or 0
+
 
 @dataclass(frozen=True)
 class RemoteMessage:
