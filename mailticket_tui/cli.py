@@ -2,6 +2,10 @@
 
 Exit codes: 0 done, 2 bad usage or settings, 3 a mailbox unreachable or refused login, 4 store error,
 75 skipped because another run holds the inbox; 1 an unexpected error on an inbox (logged, the others ran). Imports Textual only in the `tui` branch.
+
+The CLI resolves the store URL itself (--db, $MAILTICKET_DB, [store] url, else the XDG data dir) so that an
+explicit URL in a missing folder is refused before anything is created, and so that `store status` can look
+at a store without upgrading it. Opening a store for any other command upgrades it, with one stderr line.
 """
 from __future__ import annotations
 
@@ -14,11 +18,12 @@ import threading
 from dataclasses import replace
 from typing import Any, Sequence
 
-from .engine.events import Event, InboxFinished, OutboxSent, TraceLine
+from .engine.events import Event, InboxFinished, MessageHandled, OutboxSent, TraceLine
 from .engine.sources import SourceError
 from .engine.tickets import TicketError
-from .settings import SettingsError, load_settings_file
+from .settings import SettingsError, config_search_path, load_settings_file
 from .store import StoreError
+from .store.db import check_store_location, default_store_url, reporting_upgrades
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_STORE, EXIT_BUSY = 0, 1, 2, 3, 4, 75
 
@@ -53,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     msub = messages.add_subparsers(dest="action", required=True)
     mlist = msub.add_parser("list")
     mlist.add_argument("--inbox")
-    mlist.add_argument("--status", choices=["new", "processed", "error", "undesired", "ignored"])
+    mlist.add_argument("--status", choices=["new", "processed", "error", "undesired", "ignored", "duplicate"])
     mlist.add_argument("--search", default="", help="text in subject, sender or error")
     mlist.add_argument("--limit", type=int, default=0, help="page size (default: all)")
     mlist.add_argument("--page", type=int, default=1, help="page number, with --limit")
@@ -102,6 +107,12 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--json", action="store_true")
 
     sub.add_parser("trace", help="an inbox's debug trace").add_argument("name")
+
+    store = sub.add_parser("store", help="the store's schema version: status, explicit upgrade")
+    ssub = store.add_subparsers(dest="action", required=True)
+    ssub.add_parser("status", help="version, pending upgrade steps, backend and path (changes nothing)"
+                    ).add_argument("--json", action="store_true")
+    ssub.add_parser("upgrade", help="apply the pending upgrade steps now (a SQLite store is backed up first)")
     sub.add_parser("tui", help="open the terminal UI (the default)")
     return parser
 
@@ -141,9 +152,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         settings = load_settings_file(args.file)
         print(f"{args.file}: OK ({len(settings.inboxes)} inboxes)")
         return EXIT_OK
+    url, explicit = _store_url(args)
+    if explicit:
+        check_store_location(url)
+    if args.command == "store":
+        return _cmd_store(url, args)
     from .services import open_services
 
-    services = open_services(args.config, args.db, warn=lambda line: print(line, file=sys.stderr))
+    with reporting_upgrades(lambda result: print(f"mailticket: {result.line()}", file=sys.stderr)):
+        services = open_services(args.config, url, warn=lambda line: print(line, file=sys.stderr))
     if args.command in (None, "tui"):
         from .app import run_tui
 
@@ -153,8 +170,33 @@ def _dispatch(args: argparse.Namespace) -> int:
     return handlers[args.command](services, args)
 
 
+def _store_url(args: argparse.Namespace) -> tuple[str, bool]:
+    """The store URL and whether someone named it (--db, $MAILTICKET_DB, [store] url) or it is the default."""
+    named = args.db or os.environ.get("MAILTICKET_DB")
+    if named:
+        return named, True
+    path = config_search_path(args.config)
+    file_url = load_settings_file(path).store.url if path else ""
+    return (file_url, True) if file_url else (default_store_url(), False)
+
+
 def _cmd_run(services, args) -> int:
     verbose = args.verbose or services.settings.engine.debug
+    known = [i.name for i in services.settings.inboxes]
+    for name in args.inbox or []:
+        if name not in known:
+            print(f"mailticket: no inbox named {name!r}; known: {', '.join(known) or 'none'}", file=sys.stderr)
+            return EXIT_USAGE
+    if not args.inbox and not known:
+        print("mailticket: no inbox in the store, nothing to do; add one with `mailticket config import FILE` "
+              "or the TUI", file=sys.stderr)
+        if args.once:
+            return EXIT_USAGE
+    elif not args.inbox and not any(i.active for i in services.settings.inboxes):
+        # paused on purpose (inbox deactivate): not a failure, so a cron job stays quiet and green
+        print("no active inbox, nothing to do; `mailticket inbox activate NAME` resumes one", flush=True)
+        if args.once:
+            return EXIT_OK
 
     def sink(event: Event) -> None:
         if isinstance(event, InboxFinished):
@@ -166,6 +208,9 @@ def _cmd_run(services, args) -> int:
             print(f"outbox: sent {event.sent}" + (f" - {_safe(event.problem)}" if event.problem else ""), flush=True)
         elif verbose and isinstance(event, TraceLine):
             print(f"  {event.inbox}: {_safe(event.line)}", flush=True)
+        elif verbose and isinstance(event, MessageHandled):  # its decision trace, under the runner's line
+            for line in event.trace:
+                print(f"      {_safe(line)}", flush=True)
 
     if args.once:
         return _exit_code(services.run_once(args.inbox, sink).results)
@@ -184,7 +229,7 @@ def _exit_code(results: Sequence[InboxFinished]) -> int:
     kinds = {r.error_kind for r in results if r.error_kind}
     if "store" in kinds:
         return EXIT_STORE
-    if "unreachable" in kinds:
+    if kinds & {"unreachable", "disposal"}:  # disposal: the server refused to delete or move processed mail
         return EXIT_UNREACHABLE
     if "settings" in kinds:
         return EXIT_USAGE
@@ -374,4 +419,44 @@ def _cmd_replay(services, args) -> int:
 def _cmd_trace(services, args) -> int:
     for line in services.trace_lines(args.name):
         print(_safe(line))
+    return EXIT_OK
+
+
+def _cmd_store(url: str, args) -> int:
+    """`store status` looks without changing anything; `store upgrade` applies the pending steps."""
+    from .store.db import open_store, redact_url, sqlite_path, upgrade_store
+    from .store.migrations import LATEST, current_version, describe
+
+    path = sqlite_path(url)
+    backend = "sqlite" if path is not None else "postgresql"
+    missing = bool(path) and path != ":memory:" and not os.path.exists(path)
+    if args.action == "status":
+        version = 0
+        if not missing:  # never create a store just to say there is none
+            version = current_version(open_store(url, migrate=False))
+        info = {"backend": backend, "url": redact_url(url), "path": path or None, "exists": not missing,
+                "version": version, "latest": LATEST,
+                "pending": [{"version": v, "description": describe(v)} for v in range(version + 1, LATEST + 1)]}
+        if args.json:
+            _print_json(info)
+        else:
+            state = "no store yet" if missing else f"version {version}"
+            print(f"store: {info['url']} ({backend}): {state}; this mailticket writes version {LATEST}")
+            for step in info["pending"]:
+                print(f"  pending v{step['version']}: {step['description']}")
+        if version > LATEST:
+            print(f"mailticket: store {info['url']}: schema version {version} is newer than this mailticket "
+                  f"knows ({LATEST}); upgrade mailticket or use another store", file=sys.stderr)
+            return EXIT_STORE
+        return EXIT_OK
+    result = upgrade_store(open_store(url, migrate=False), url)
+    if not result.applied:
+        print(f"store: {redact_url(url)}: already at version {result.reached}; nothing to do")
+        return EXIT_OK
+    for step in result.applied:
+        print(f"applied {step}")
+    done = (f"created at version {result.reached}" if result.found == 0
+            else f"upgraded from version {result.found} to {result.reached}")
+    backup = f" (backup: {result.backup})" if result.backup else ""
+    print(f"store: {redact_url(url)}: {done}{backup}")
     return EXIT_OK

@@ -3,17 +3,24 @@
 SQLite (default) gets WAL, synchronous=NORMAL, foreign keys, a busy timeout and IMMEDIATE write transactions
 (a deferred transaction that reads then writes fails at once under contention instead of waiting).
 PostgreSQL is accepted through playhouse.db_url for several workers sharing one store.
+
+Opening upgrades an older schema (see migrations.py). Whoever opens the store decides how an upgrade of an
+existing store is told: an `on_upgrade` callback, or for callers further down (services open the store for
+the CLI and the TUI) a listener installed around them with `reporting_upgrades`.
 """
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Callable, Iterator
 from urllib.parse import urlparse
 
 from peewee import Database, OperationalError, PeeweeException
 from playhouse.db_url import connect
 
-from .migrations import SchemaTooNew, upgrade
+from .migrations import MigrationError, SchemaTooNew, UpgradeResult, upgrade
 from .models import database_proxy
 
 SQLITE_PRAGMAS = {
@@ -28,10 +35,46 @@ class StoreError(Exception):
     """The store cannot be opened or used; the message is one line that says what and how to fix."""
 
 
+UpgradeListener = Callable[[UpgradeResult], None]
+_upgrade_listener: ContextVar[UpgradeListener | None] = ContextVar("mailticket_upgrade_listener", default=None)
+
+
+@contextmanager
+def reporting_upgrades(listener: UpgradeListener) -> Iterator[None]:
+    """Within this block, `open_store` calls `listener` when it upgrades an existing store."""
+    token = _upgrade_listener.set(listener)
+    try:
+        yield
+    finally:
+        _upgrade_listener.reset(token)
+
+
 def default_store_url() -> str:
     """A SQLite file in the XDG data directory."""
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return f"sqlite:///{os.path.join(base, 'mailticket', 'mailticket.db')}"
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file of a sqlite:/// URL ('' for an in-memory store); None for other schemes."""
+    if urlparse(url).scheme.split("+")[0] != "sqlite":
+        return None
+    return url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
+
+
+def check_store_location(url: str) -> None:
+    """Refuse a SQLite store named explicitly (--db, $MAILTICKET_DB, [store] url) in a folder that is missing.
+
+    A typo in an explicit URL must not leave a new empty store somewhere unexpected (and a cron job
+    happily processing nothing); only the default location in the XDG data dir is created on demand.
+    """
+    path = sqlite_path(url)
+    if not path or path == ":memory:":
+        return
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise StoreError(f"store {url}: cannot create the store there, the folder {folder} does not exist; "
+                         "create it first or correct --db / $MAILTICKET_DB / [store] url")
 
 
 def _prepare_sqlite_file(path: str) -> None:
@@ -53,11 +96,15 @@ def redact_url(url: str) -> str:
     return url
 
 
-def open_store(url: str, migrate: bool = True) -> Database:
-    """Connect, bind the models, and bring the schema to the current version (refusing a newer one)."""
+def open_store(url: str, migrate: bool = True, on_upgrade: UpgradeListener | None = None) -> Database:
+    """Connect, bind the models, and bring the schema to the current version (refusing a newer one).
+
+    When an existing store was upgraded, `on_upgrade` (else the listener of `reporting_upgrades`) gets
+    the result, whose `line()` is what a user should see.
+    """
     scheme = urlparse(url).scheme.split("+")[0]
     if scheme == "sqlite":
-        path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
+        path = sqlite_path(url) or ""
         try:
             _prepare_sqlite_file(path)
         except OSError as exc:
@@ -77,8 +124,21 @@ def open_store(url: str, migrate: bool = True) -> Database:
         raise StoreError(f"store {redact_url(url)}: cannot connect ({first}); check the URL and that the server runs") from exc
     database_proxy.initialize(db)
     if migrate:
-        try:
-            upgrade(db)
-        except (PeeweeException, SchemaTooNew) as exc:
-            raise StoreError(f"store {redact_url(url)}: {exc}") from exc
+        result = upgrade_store(db, url)
+        listener = on_upgrade or _upgrade_listener.get()
+        if result.upgraded_existing and listener is not None:
+            listener(result)
     return db
+
+
+def upgrade_store(db: Database, url: str) -> UpgradeResult:
+    """Apply the pending schema steps; every failure becomes a one-line StoreError naming the store."""
+    try:
+        return upgrade(db)
+    except (PeeweeException, SchemaTooNew, MigrationError) as exc:
+        raise StoreError(f"store {redact_url(url)}: {_one_line(exc)}") from exc
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,47 +1,285 @@
-"""Schema versions: a `schema_version` table and an ordered list of migrations.
+"""Schema versions: a `schema_version` table and an ordered list of steps, appended and never edited.
 
-A new store is created at the latest version; an older one is upgraded step by step in a transaction;
-a newer one is refused (an older mailticket must not write a schema it does not know).
+Version 1 is the first release's schema, executed from frozen DDL (`schema_v1.py`), never from the live
+models: a model changed later cannot change what an old step does. Later steps use peewee's
+`playhouse.migrate` (`add_column`, `add_index`, ...). Each step runs in its own transaction (SQLite and
+PostgreSQL both have transactional DDL) and records its `schema_version` row in that transaction, so a
+crash leaves the store at the previous version, never between two. Concurrent openers are serialised
+(SQLite: the IMMEDIATE write lock; PostgreSQL: an advisory lock) and re-read the version before a step.
+
+A new store runs every step from 0. Before an existing SQLite store is upgraded, a copy is taken with
+the sqlite3 backup API (`<file>.bak-v<found>`, mode 0600; the backup API reads through the connection,
+so WAL content is included). A store newer than this program is refused: an older mailticket must not
+write a schema it does not know. Tests build a v1 store from tests/data/schema/ and compare the upgraded
+schema with the models column by column (tests/test_migrations.py); a model change without a step fails.
 """
 from __future__ import annotations
 
+import os
+import re
+import sqlite3
+from dataclasses import dataclass
 from typing import Callable
 
-from peewee import Database
+from peewee import Database, ForeignKeyField, Model, PostgresqlDatabase, SqliteDatabase
+from playhouse.migrate import SchemaMigrator, migrate
 
-from .models import ALL_MODELS, SchemaVersion
+from . import schema_v1
+from .models import SchemaVersion, utcnow
 
 
 class SchemaTooNew(Exception):
     """The store was written by a newer mailticket."""
 
 
+class MigrationError(Exception):
+    """A step cannot be applied to this store; the message says which table or column and why."""
+
+
+@dataclass(frozen=True)
+class UpgradeResult:
+    """What `upgrade` did: the version found, the version reached, the steps applied, the backup taken."""
+
+    found: int
+    reached: int
+    applied: tuple[str, ...] = ()
+    backup: str | None = None
+
+    @property
+    def upgraded_existing(self) -> bool:
+        """An existing store changed version (a new store being created is not news)."""
+        return self.found >= 1 and self.reached > self.found
+
+    def line(self) -> str:
+        """The one line a user sees when a store was upgraded on opening."""
+        where = f" (backup: {self.backup})" if self.backup else ""
+        return f"store upgraded from version {self.found} to {self.reached}{where}"
+
+
+def dialect(db: Database) -> str:
+    """'postgres' or 'sqlite': which frozen DDL and which repair statements apply."""
+    return "postgres" if isinstance(db, PostgresqlDatabase) else "sqlite"
+
+
+# ------------------------------------------------------------------------------------------ the steps
 def _v1(db: Database) -> None:
-    db.create_tables(ALL_MODELS)
+    """Create the first release's tables and indexes (frozen DDL)."""
+    for statement in schema_v1.statements(dialect(db)):
+        db.execute_sql(statement)
 
 
-# Each entry upgrades from (index) to (index + 1). Append; never edit a released step.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1]
+class _MailMessageRow(Model):
+    """mail_message as step 2 knows it: only its table name and key, for the self-reference."""
+
+    class Meta:
+        table_name = "mail_message"
+
+
+def _v2(db: Database) -> None:
+    """Add mail_message.duplicate_of_id (a copy of an already ticketed mail); repair pre-release v1 stores."""
+    _repair_v1(db)
+    if "duplicate_of_id" not in {c.name for c in db.get_columns("mail_message")}:
+        field = ForeignKeyField(_MailMessageRow, field=_MailMessageRow.id, null=True, on_delete="SET NULL")
+        migrator = SchemaMigrator.from_database(db)
+        migrate(migrator.add_column("mail_message", "duplicate_of_id", field))
+
+
+# Each entry upgrades from (index) to (index + 1); its docstring's first line describes it.
+# Append; never edit a released step.
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
 LATEST = len(MIGRATIONS)
 
 
+def describe(version: int) -> str:
+    """One line about the step that reaches `version`."""
+    step = MIGRATIONS[version - 1]
+    doc = (step.__doc__ or "").strip().splitlines()
+    return doc[0] if doc else getattr(step, "__name__", f"step {version}")
+
+
+# ------------------------------------------------------------------------- pre-release store repair
+# Columns renamed before the release: a store that still has the old name keeps its values.
+_RENAMED = (("mail_message", "raw_sha256", "raw_id", "mail_message_raw_sha256"),
+            ("attachment", "sha256", "blob_id", "attachment_sha256"))
+_CREATE = re.compile(r'^CREATE TABLE IF NOT EXISTS "(\w+)" \((.*)\)$')
+_FOREIGN_KEY = re.compile(r'^FOREIGN KEY \("(\w+)"\) (REFERENCES .*)$')
+_COLUMN = re.compile(r'^"(\w+)" (.*)$')
+
+
+def _split_top_level(body: str) -> list[str]:
+    """The comma-separated parts of a CREATE TABLE body (commas inside parentheses stay)."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(body):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(body[start:i].strip())
+            start = i + 1
+    parts.append(body[start:].strip())
+    return parts
+
+
+def v1_tables(db_dialect: str) -> dict[str, tuple[dict[str, str], dict[str, str]]]:
+    """table -> ({column: its v1 definition}, {column: its v1 REFERENCES clause}), from the frozen DDL."""
+    tables = {}
+    for statement in schema_v1.statements(db_dialect):
+        match = _CREATE.match(statement)
+        if not match:
+            continue
+        columns, references = {}, {}
+        for part in _split_top_level(match.group(2)):
+            if fk := _FOREIGN_KEY.match(part):
+                references[fk.group(1)] = fk.group(2)
+            elif col := _COLUMN.match(part):
+                columns[col.group(1)] = col.group(2)
+        tables[match.group(1)] = (columns, references)
+    return tables
+
+
+def _literal(value: object, db_dialect: str) -> str:
+    """A frozen v1 default as an SQL literal (DDL takes no bound parameters; the values are ours)."""
+    if value is schema_v1.NOW:
+        value = utcnow().strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, bool):
+        return ("TRUE" if value else "FALSE") if db_dialect == "postgres" else str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _add_v1_column(db: Database, db_dialect: str, table: str, column: str, definition: str,
+                   reference: str | None) -> None:
+    """Add one missing v1 column with its v1 definition; existing rows get its v1 default.
+
+    SQLite cannot add a NOT NULL column without a constant DEFAULT, and playhouse's NOT NULL path rebuilds
+    the table (DROP TABLE under enabled foreign keys would cascade), so SQLite keeps the DEFAULT clause
+    (harmless: peewee always writes the value). PostgreSQL drops it again, ending exactly at v1.
+    """
+    not_null = "NOT NULL" in definition
+    default = schema_v1.DEFAULTS.get(table, {}).get(column)
+    if "PRIMARY KEY" in definition or (not_null and default is None):
+        raise MigrationError(f"table {table} lacks its column {column}, which cannot be added with a value; "
+                             "restore a backup or export the settings and start a new store")
+    sql = f'ALTER TABLE "{table}" ADD COLUMN "{column}" {definition}'
+    if not_null:
+        sql += f" DEFAULT {_literal(default, db_dialect)}"
+    if reference:
+        sql += f" {reference}"
+    db.execute_sql(sql)
+    if not_null and db_dialect == "postgres":
+        db.execute_sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" DROP DEFAULT')
+
+
+def _repair_v1(db: Database) -> None:
+    """Bring a store marked version 1 by a pre-release build to the released v1 schema. Idempotent.
+
+    Development builds ran `create_tables` from the models of their day, so their v1 may lack columns
+    added later (inbox.auto_mail_behavior, the outbox's in_reply_to...), have old column names, or hold
+    NULL epochs. Missing columns are added with their v1 definition and default, renamed ones keep their
+    values, missing tables and indexes come from re-running the frozen v1 DDL (IF NOT EXISTS).
+    """
+    db_dialect = dialect(db)
+    existing = set(db.get_tables())
+    for table, (columns, references) in v1_tables(db_dialect).items():
+        if table not in existing:
+            continue
+        have = {c.name for c in db.get_columns(table)}
+        for renamed_table, old, new, old_index in _RENAMED:
+            if renamed_table == table and old in have and new not in have and old not in columns:
+                db.execute_sql(f'ALTER TABLE "{table}" RENAME COLUMN "{old}" TO "{new}"')
+                db.execute_sql(f'DROP INDEX IF EXISTS "{old_index}"')
+                have = (have - {old}) | {new}
+        for column, definition in columns.items():
+            if column not in have:
+                _add_v1_column(db, db_dialect, table, column, definition, references.get(column))
+    for statement in schema_v1.statements(db_dialect):
+        db.execute_sql(statement)
+    # Before the release, POP3/Maildir records had a NULL epoch; v1 keys them with 0. One record per key
+    # is re-keyed (never two: the unique index would refuse), so they are found again, not re-processed.
+    db.execute_sql(
+        'UPDATE "mail_message" SET "uidvalidity" = 0 WHERE "uidvalidity" IS NULL'
+        ' AND NOT EXISTS (SELECT 1 FROM "mail_message" AS m WHERE m."inbox_id" = "mail_message"."inbox_id"'
+        ' AND m."folder" = "mail_message"."folder" AND m."key" = "mail_message"."key" AND m."uidvalidity" = 0)'
+        ' AND "id" = (SELECT MIN(m."id") FROM "mail_message" AS m WHERE m."inbox_id" = "mail_message"."inbox_id"'
+        ' AND m."folder" = "mail_message"."folder" AND m."key" = "mail_message"."key" AND m."uidvalidity" IS NULL)')
+
+
+# ------------------------------------------------------------------------------------------ running
 def current_version(db: Database) -> int:
+    """The store's schema version; 0 for an empty database."""
     if not db.table_exists(SchemaVersion._meta.table_name):
         return 0
     row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
     return row.version if row else 0
 
 
-def upgrade(db: Database) -> int:
-    """Bring the schema to LATEST; returns the version found before upgrading."""
-    with db.atomic():
-        found = current_version(db)
-        if found > LATEST:
-            raise SchemaTooNew(
-                f"the store has schema version {found}, newer than this mailticket knows ({LATEST}); "
-                "upgrade mailticket or use another store"
-            )
-        for version in range(found, LATEST):
+def pending(db: Database) -> list[tuple[int, str]]:
+    """(version, description) of every step this store still needs."""
+    return [(v, describe(v)) for v in range(current_version(db) + 1, LATEST + 1)]
+
+
+def _too_new(found: int) -> SchemaTooNew:
+    return SchemaTooNew(f"the store has schema version {found}, newer than this mailticket knows ({LATEST}); "
+                        "upgrade mailticket or use another store")
+
+
+def sqlite_file(db: Database) -> str | None:
+    """The file of a SQLite store (None in memory or on PostgreSQL)."""
+    if isinstance(db, SqliteDatabase) and db.database not in ("", ":memory:") and not db.database.startswith("file:"):
+        return db.database
+    return None
+
+
+def backup_sqlite(db: Database, found: int) -> str | None:
+    """Copy a SQLite store to `<file>.bak-v<found>` (mode 0600) before it is upgraded; None otherwise.
+
+    The sqlite3 backup API copies through the open connection, WAL content included, and is consistent
+    while other connections read. A previous backup of the same version is replaced (the newest copy of
+    that version is the one worth having); the copy is written beside it and renamed into place.
+    """
+    path = sqlite_file(db)
+    if path is None:
+        return None
+    target = f"{path}.bak-v{found}"
+    partial, created = f"{target}.part", False
+    try:
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+        created = True
+        copy = sqlite3.connect(partial)
+        try:
+            db.connection().backup(copy)
+        finally:
+            copy.close()
+        os.chmod(partial, 0o600)
+        os.replace(partial, target)
+    except (OSError, sqlite3.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise MigrationError(f"cannot back it up to {target} before upgrading ({reason}); nothing was changed; "
+                             "free space or fix permissions there") from exc
+    finally:
+        if created and os.path.exists(partial):
+            os.unlink(partial)
+    return target
+
+
+def upgrade(db: Database, backup: bool = True) -> UpgradeResult:
+    """Bring the schema to LATEST, one transaction per step; refuse a newer store (SchemaTooNew)."""
+    found = current_version(db)
+    if found > LATEST:
+        raise _too_new(found)
+    if found == LATEST:
+        return UpgradeResult(found, found)
+    copy = backup_sqlite(db, found) if backup and found >= 1 else None
+    applied = []
+    for version in range(found, LATEST):
+        with db.atomic():
+            if isinstance(db, PostgresqlDatabase):  # another machine may be upgrading the same store
+                db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (0x6D61696C,))
+            now = current_version(db)
+            if now > LATEST:
+                raise _too_new(now)
+            if now > version:  # a concurrent opener applied it meanwhile
+                continue
             MIGRATIONS[version](db)
             SchemaVersion.create(version=version + 1)
-    return found
+        applied.append(f"v{version + 1}: {describe(version + 1)}")
+    return UpgradeResult(found, LATEST, tuple(applied), copy)

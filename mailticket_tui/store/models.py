@@ -193,6 +193,8 @@ class MailMessage(BaseModel):
     disposition_pending = CharField(default="")  # "" | delete | move
     on_server = BooleanField(default=True)
     vanished_at = DateTimeField(null=True)
+    # a copy of an already ticketed mail (same Message-ID in the same inbox): points at the original
+    duplicate_of = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="duplicates")
 
     class Meta:
         indexes = ((("inbox", "folder", "uidvalidity", "key"), True),)

@@ -1,13 +1,26 @@
 """Settings in the store: the store owns settings at run time; the TOML file only bootstraps or imports.
 
 `save_settings` upserts inboxes by name (idempotent); `load_settings` rebuilds the frozen Settings.
+One inbox per folder: `save_settings` and `check_one_inbox_per_folder` refuse an inbox that would read the
+folder another stored inbox reads (every mail would become two tickets), before anything is written.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import fields, replace
 
-from ..settings import EngineSettings, InboxSettings, Settings, SmtpSettings, StoreSettings, plain_value, settings_from_dict
+from ..settings import (
+    EngineSettings,
+    InboxSettings,
+    Settings,
+    SettingsError,
+    SmtpSettings,
+    StoreSettings,
+    inbox_label,
+    mailbox_clashes,
+    plain_value,
+    settings_from_dict,
+)
 from .models import Inbox, SettingsEntry, database_proxy, utcnow
 from .secrets import seal, unseal
 
@@ -54,9 +67,35 @@ def save_inbox(inbox: InboxSettings, keep_password: bool = True) -> Inbox:
     return Inbox.get_by_id(row.id)
 
 
-def save_settings(settings: Settings) -> None:
-    """Upsert global sections and every inbox of `settings` (inboxes not named are left alone)."""
+def stored_mailboxes() -> list[InboxSettings]:
+    """Every stored inbox with only the fields that say which folder it reads (no secret is unsealed)."""
+    rows = Inbox.select(Inbox.name, Inbox.protocol, Inbox.server, Inbox.port, Inbox.tls, Inbox.login, Inbox.mailbox)
+    return [InboxSettings(name=r.name, protocol=r.protocol, server=r.server, port=r.port, tls=r.tls, login=r.login,
+                          mailbox=r.mailbox) for r in rows.order_by(Inbox.name)]
+
+
+def check_one_inbox_per_folder(inbox: InboxSettings, replacing: tuple[str, ...] = ()) -> None:
+    """Raise SettingsError (one line naming both inboxes) when `inbox` would read the folder of another stored
+    inbox. The stored inbox of the same name, and those named in `replacing` (a rename), are not "another"."""
+    others = [i for i in stored_mailboxes() if i.name != inbox.name and i.name not in replacing]
+    problems = mailbox_clashes([(f"inbox {inbox.name!r}", inbox)], others)
+    if problems:
+        raise SettingsError(problems)
+
+
+def save_settings(settings: Settings, source: str = "") -> None:
+    """Upsert global sections and every inbox of `settings` (inboxes not named are left alone).
+
+    Refused with a SettingsError, before any write, when the merged set (stored inboxes, those of `settings`
+    replacing them by name) has an inbox of `settings` reading the same folder as a stored one it does not
+    replace. `source` (the file) prefixes each problem line.
+    """
+    names = {i.name for i in settings.inboxes}
     with database_proxy.atomic():
+        kept = [i for i in stored_mailboxes() if i.name not in names]
+        problems = mailbox_clashes([(inbox_label(n, i.name), i) for n, i in enumerate(settings.inboxes)], kept)
+        if problems:
+            raise SettingsError([f"{source}: {p}" if source else p for p in problems])
         for section, obj in (("engine", settings.engine), ("smtp", settings.smtp)):
             data = {f.name: plain_value(getattr(obj, f.name)) for f in fields(obj)}
             if section == "smtp":
