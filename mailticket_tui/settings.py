@@ -3,7 +3,8 @@
 The schema is the dataclasses below; each field's metadata says its kind (size, regex list, enum...) and
 documents it. Validation collects every problem with its key path instead of stopping at the first.
 Secrets are given by value, by environment variable or by file; `resolve_secret` reads them when needed.
-Never imports textual or rich.
+Patterns are checked by the engine's own compiler (engine/parse/safe_regex.py: one grammar, one cache), and no
+two inboxes may read the same folder (`mailbox_identity`). Never imports textual or rich.
 """
 from __future__ import annotations
 
@@ -13,9 +14,7 @@ import re
 import tomllib
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
-
-import regex
+from typing import Any, Iterable
 
 from .engine.parse.options import (
     DEFAULT_BODY_PARTS_ORDER,
@@ -26,11 +25,12 @@ from .engine.parse.options import (
     DEFAULT_MULTILINE_DELIMITER_PATTERNS,
     ParseOptions,
 )
+from .engine.parse.safe_regex import SETTING_FLAGS, pattern_error
+from .engine.parse.safe_regex import PatternError, compile_pattern  # noqa: F401 - re-exported: one compiler
 
 TICKET_CLASSES = ("UserRequest", "Incident", "Change", "Problem")
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*([KMG]?)B?\s*$", re.IGNORECASE)
 _WXH_RE = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*$", re.IGNORECASE)
-_SLASH_PATTERN_RE = re.compile(r"^([/#~!@%|])(.*)\1([imsxuU]*)$", re.DOTALL)
 
 
 def spec(kind: str, doc: str, choices: tuple[str, ...] = (), default: Any = MISSING, factory: Any = MISSING) -> Any:
@@ -88,12 +88,12 @@ class EngineSettings:
     images_maximum_size: str = spec("wxh", "Bigger images are scaled down, WxH (empty = never).", default="")
     recommended_max_allowed_packet: str = spec("size", "Parity only (MySQL warning in the reference).", default="10M")
     undesired_subject_patterns: tuple[str, ...] = spec(
-        "regex_list", "Subjects matching any of these are undesired.", factory=tuple
+        "regex_list", "Subjects matching any of these are undesired (always case-insensitive).", factory=tuple
     )
     undesired_purge_delay: int = spec("int", "Days undesired mail stays on the server (0 = delete at once).", default=7)
     use_message_id_as_uid: bool = spec("bool", "Identify IMAP messages by Message-ID instead of UID (Gmail).", default=False)
     introductory_patterns: tuple[str, ...] = spec(
-        "regex_list", "Lines just above a quote delimiter that are removed too.",
+        "regex_list", "Lines just above a quote delimiter that are removed too (always case-insensitive).",
         factory=lambda: DEFAULT_INTRODUCTORY_PATTERNS,
     )
     multiline_delimiter_patterns: tuple[str, ...] = spec(
@@ -170,7 +170,9 @@ class InboxSettings:
         "kv", "Values of new tickets: a table, or 'field:value' lines in one string.", factory=dict
     )
     ticket_default_title: str = spec("str", "Title when the subject is empty (default 'No subject').", default="")
-    title_pattern: str = spec("regex", "Regex finding a ticket ref in the subject; groups are tried as refs.", default="")
+    title_pattern: str = spec(
+        "regex", "Regex finding a ticket ref in the subject; groups are tried as refs. Like every pattern: a Python "
+        "regex or the reference's /.../flags form (engine/parse/safe_regex.py).", default="")
     stimuli: dict[str, str] = spec("kv", "state -> stimulus applied after an update by mail.", factory=dict)
     unknown_caller_behavior: str = spec(
         "enum", "Unknown sender: create a person or reject the mail.", ("create_contact", "reject_email"),
@@ -248,17 +250,6 @@ def parse_wxh(text: str) -> tuple[int, int] | None:
     return int(match.group(1)), int(match.group(2))
 
 
-def compile_pattern(pattern: str) -> regex.Pattern:
-    """A Python regex, or the reference's /.../flags form; run it with a `timeout=` (the regex module)."""
-    flags = 0
-    match = _SLASH_PATTERN_RE.match(pattern)
-    if match:
-        pattern = match.group(2)
-        for letter in match.group(3):
-            flags |= {"i": regex.I, "m": regex.M, "s": regex.S, "x": regex.X, "u": 0, "U": 0}[letter]
-    return regex.compile(pattern, flags | regex.V0)
-
-
 def parse_kv_lines(text: str) -> dict[str, str]:
     """The reference's 'field:value' lines (blank lines and lines without ':' are reported by the validator)."""
     result: dict[str, str] = {}
@@ -291,8 +282,11 @@ def _did_you_mean(key: str, known: list[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _check_value(kind: str, choices: tuple[str, ...], value: Any, path: str, problems: list[str]) -> Any:
-    """Validate one value of a given kind; return it normalised (tuples, dicts) or None after a problem."""
+def _check_value(kind: str, choices: tuple[str, ...], value: Any, path: str, problems: list[str],
+                 name: str = "") -> Any:
+    """Validate one value of a given kind; return it normalised (tuples, dicts) or None after a problem.
+    `name` is the setting's key: patterns are compiled with the flags the engine adds for that setting."""
+    flags = SETTING_FLAGS.get(name, 0)
 
     def wrong(expected: str) -> None:
         problems.append(f"{path}: expected {expected}, got {type(value).__name__} {value!r}")
@@ -335,11 +329,12 @@ def _check_value(kind: str, choices: tuple[str, ...], value: Any, path: str, pro
     if kind == "regex":
         if not isinstance(value, str):
             return wrong("a string")
-        return value if _valid_regex(value, path, problems) else None
+        return value if _valid_regex(value, path, problems, flags) else None
     if kind in ("str_list", "regex_list"):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return wrong("a list of strings")
-        if kind == "regex_list" and not all([_valid_regex(v, f"{path}[{i}]", problems) for i, v in enumerate(value)]):
+        if kind == "regex_list" and not all(
+                [_valid_regex(v, f"{path}[{i}]", problems, flags) for i, v in enumerate(value)]):
             return None
         return tuple(value)
     if kind == "kv":
@@ -354,7 +349,7 @@ def _check_value(kind: str, choices: tuple[str, ...], value: Any, path: str, pro
     if kind == "delimiters":
         if not isinstance(value, dict) or not all(isinstance(v, bool) for v in value.values()):
             return wrong("a table of pattern = true|false")
-        if not all([_valid_regex(k, f"{path}.{k!r}", problems) for k in value]):
+        if not all([_valid_regex(k, f"{path}.{k!r}", problems, flags) for k in value]):
             return None
         return dict(value)
     if kind == "tags":
@@ -366,13 +361,12 @@ def _check_value(kind: str, choices: tuple[str, ...], value: Any, path: str, pro
     raise AssertionError(f"unknown kind {kind}")
 
 
-def _valid_regex(pattern: str, path: str, problems: list[str]) -> bool:
-    try:
-        compile_pattern(pattern)
-    except (regex.error, KeyError) as exc:
-        problems.append(f"{path}: invalid regular expression {pattern!r} ({exc})")
-        return False
-    return True
+def _valid_regex(pattern: str, path: str, problems: list[str], flags: int = 0) -> bool:
+    """Through the engine's own compiler (engine/parse/safe_regex.py): accepted here means it runs there."""
+    problem = pattern_error(pattern, flags)
+    if problem:
+        problems.append(f"{path}: {problem}")
+    return problem is None
 
 
 def _build(cls: type, data: Any, path: str, problems: list[str]) -> Any:
@@ -387,10 +381,15 @@ def _build(cls: type, data: Any, path: str, problems: list[str]) -> Any:
             problems.append(f"{path}.{key}: unknown key{_did_you_mean(key, list(known))}")
             continue
         meta = known[key].metadata
-        checked = _check_value(meta["kind"], meta["choices"], value, f"{path}.{key}", problems)
+        checked = _check_value(meta["kind"], meta["choices"], value, f"{path}.{key}", problems, key)
         if checked is not None:
             values[key] = checked
     return cls(**values)
+
+
+def inbox_label(index: int, name: Any = None) -> str:
+    """How problems name the index-th [[inbox]] of a file: 'inbox[1] (copy)'."""
+    return f"inbox[{index}]" + (f" ({name})" if name else "")
 
 
 def _check_inbox(inbox: InboxSettings, path: str, problems: list[str]) -> None:
@@ -409,6 +408,55 @@ def _check_inbox(inbox: InboxSettings, path: str, problems: list[str]) -> None:
         problems.append(f"{path}: give only one of password, password_env, password_file")
     if inbox.port > 65535:
         problems.append(f"{path}.port: {inbox.port} is not a TCP port")
+
+
+_DEFAULT_PORTS = {("imap", True): 993, ("imap", False): 143, ("pop3", True): 995, ("pop3", False): 110}
+
+
+def mailbox_identity(inbox: InboxSettings) -> tuple[str, ...]:
+    """What decides which mail an inbox reads, normalised: two inboxes with the same identity would turn every
+    mail into two tickets. Port 0 is the protocol's default for the TLS mode (as the sources resolve it); the
+    server name and the login compare case-insensitively; "" and any spelling of INBOX are the same folder,
+    other folder names compare as written (IMAP folder names are case-sensitive). A Maildir is its resolved
+    folder path (the server path with the mailbox's Maildir++ subfolder, symlinks resolved)."""
+    if inbox.protocol == "maildir":
+        from .engine.sources.maildir import folder_path  # the source's own rule for the subfolder
+
+        path = folder_path(Path(inbox.server).expanduser(), inbox.mailbox or "INBOX")
+        return ("maildir", os.path.realpath(path))
+    port = inbox.port or _DEFAULT_PORTS.get((inbox.protocol, inbox.tls == "ssl"), 0)
+    folder = "INBOX" if inbox.mailbox.upper() in ("", "INBOX") else inbox.mailbox
+    return (inbox.protocol, inbox.server.strip().rstrip(".").lower(), str(port), inbox.login.strip().lower(), folder)
+
+
+def describe_mailbox(inbox: InboxSettings) -> str:
+    """The identity in one readable phrase, e.g. 'imap support@example.com@imap.example.com:993 INBOX'."""
+    identity = mailbox_identity(inbox)
+    if identity[0] == "maildir":
+        return f"maildir {identity[1]}"
+    protocol, server, port, login, folder = identity
+    return f"{protocol} {login}@{server}:{port} {folder}"
+
+
+def mailbox_clashes(candidates: Iterable[tuple[str, InboxSettings]], others: Iterable[InboxSettings] = ()) -> list[str]:
+    """One line per candidate that reads the same folder as one of `others` or an earlier candidate.
+
+    `candidates` are (label, inbox), the label saying where the inbox comes from ("inbox[1] (copy)");
+    inboxes without a server are skipped (that problem is reported on its own).
+    """
+    seen: dict[tuple[str, ...], InboxSettings] = {}
+    for other in others:
+        if other.server:
+            seen.setdefault(mailbox_identity(other), other)
+    problems = []
+    for label, inbox in candidates:
+        if not inbox.server:
+            continue
+        first = seen.setdefault(mailbox_identity(inbox), inbox)
+        if first is not inbox:
+            problems.append(f"{label}: same mailbox as inbox {first.name!r} ({describe_mailbox(first)}); "
+                            "one inbox per folder")
+    return problems
 
 
 def settings_from_dict(data: dict, source: str = "settings") -> Settings:
@@ -439,15 +487,18 @@ def settings_from_dict(data: dict, source: str = "settings") -> Settings:
         problems.append("inbox: expected an array of tables ([[inbox]])")
         raw_inboxes = []
     inboxes = []
+    labelled: list[tuple[str, InboxSettings]] = []
     seen: set[str] = set()
     for index, raw in enumerate(raw_inboxes):
-        path = f"inbox[{index}]" + (f" ({raw.get('name')})" if isinstance(raw, dict) and raw.get("name") else "")
+        path = inbox_label(index, raw.get("name") if isinstance(raw, dict) else None)
         inbox = _build(InboxSettings, raw, path, problems)
         _check_inbox(inbox, path, problems)
         if inbox.name in seen:
             problems.append(f"{path}.name: duplicate inbox name {inbox.name!r}")
         seen.add(inbox.name)
         inboxes.append(inbox)
+        labelled.append((path, inbox))
+    problems += mailbox_clashes(labelled)
     if problems:
         raise SettingsError([f"{source}: {p}" for p in problems])
     return Settings(inboxes=tuple(inboxes), **parts)

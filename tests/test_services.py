@@ -25,6 +25,7 @@ def test_rename_keeps_message_records(write_config, maildir: Path, store_url: st
         name = "other"
         protocol = "maildir"
         server = "{maildir}"
+        mailbox = "Other"
         active = false
         """)
     (maildir / "new" / "1.M1.t").write_bytes(make_mail(subject="kept"))
@@ -73,6 +74,7 @@ def test_rename_and_save_is_one_transaction(write_config, maildir: Path, store_u
         name = "b"
         protocol = "maildir"
         server = "{maildir}"
+        mailbox = "B"
         """)
     services = open_services(str(config), store_url)
     with pytest.raises(SettingsError, match="already used"):

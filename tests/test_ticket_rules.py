@@ -364,3 +364,57 @@ def test_overflowing_description_is_kept_whole_as_an_attachment(desk: Desk, monk
     original = Attachment.get(Attachment.ticket == ticket, Attachment.filename == "original-description.html")
     assert b"paragraph 39" in bytes(original.blob.data)
     assert "the whole one is attached" in desk.last_message().trace
+
+
+# ---------------------------------------------------------------- loops: mail from our own addresses
+
+def test_mail_from_our_own_address_is_a_loop_never_a_ticket_nor_answered(desk: Desk) -> None:
+    from mailticket_tui.store.models import Outbox
+
+    desk.configure(aliases=["Help@example.test"], unknown_caller_behavior="reject_email",
+                   unknown_caller_rejection_reply="would loop")
+    desk.send(make_mail(subject="Our own reply", sender=f"Support <{desk.account.login.upper()}>"))
+    desk.send(make_mail(subject="Via the alias", sender="help@EXAMPLE.test"))
+    desk.run()
+    rows = list(MailMessage.select().order_by(MailMessage.id))
+    assert [(r.status, r.error) for r in rows] == [
+        ("undesired", f"loop: sent from our own address {desk.account.login.lower()}"),
+        ("undesired", "loop: sent from our own address help@example.test")]
+    trace = rows[0].trace.splitlines()
+    steps = [line.split(":")[0] for line in trace]
+    assert steps.index("auto-mail") < steps.index("loop") and "caller" not in steps  # before the caller step
+    assert not desk.tickets() and not Person.select().exists() and not Outbox.select().exists()
+
+
+def test_a_customer_who_copies_our_address_is_processed(desk: Desk) -> None:
+    desk.configure(aliases=["help@example.test"])
+    desk.send(make_mail(subject="Copying you", to="someone@acme.example",
+                        cc=f"{desk.account.login}, help@example.test",
+                        headers={"Sender": desk.account.login, "Return-Path": "<help@example.test>"}))
+    desk.run()
+    row = desk.last_message()
+    assert row.status == "processed" and "loop: the sender is not one of our own addresses" in row.trace
+    assert desk.ticket("Copying you").caller.email == "alice@acme.example"
+
+
+def test_aliases_of_other_inboxes_and_our_smtp_sender_count_too(desk: Desk, tmp_path) -> None:
+    desk.configure()
+    desk.config.write_text(desk.config.read_text() + f"""
+[[inbox]]
+name = "sales"
+protocol = "maildir"
+server = "{tmp_path / 'sales'}"
+active = false
+aliases = ["Sales@acme.example"]
+notify_errors_from = "errors@acme.example"
+
+[smtp]
+sender = "noreply@acme.example"
+""")
+    for sender in ("sales@ACME.example", "noreply@acme.example", "errors@acme.example", "bob@acme.example"):
+        desk.send(make_mail(subject=f"from {sender}", sender=sender))
+    desk.run()
+    outcomes = [(r.from_addr.lower(), r.status) for r in MailMessage.select().order_by(MailMessage.id)]
+    assert outcomes == [("sales@acme.example", "undesired"), ("noreply@acme.example", "undesired"),
+                        ("errors@acme.example", "undesired"), ("bob@acme.example", "processed")]
+    assert [t.title for t in desk.tickets()] == ["from bob@acme.example"]

@@ -17,5 +17,5 @@ MAX_HTML_INPUT = 5_000_000  # characters of HTML converted to text
 MAX_HTML_NESTING = 200  # list/blockquote nesting kept by html_to_text
 MAX_REPLY_INPUT = 1_000_000  # characters scanned by the reply extractor
 MAX_LINE_SCAN = 20_000  # lines the text reply extractor classifies
-REGEX_TIMEOUT = 0.25  # seconds per user-configured pattern per message
+REGEX_TIMEOUT = 0.25  # seconds per user-configured pattern per message; the only one (safe_regex.search)
 MAX_FILENAME = 180  # characters kept of an attachment name (extension preserved)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from .apply import AbortProcessing, create_or_update
 from .attachments import check_attachments
 from .caller import find_caller
-from .checks import check_auto_mail, check_readable
+from .checks import check_auto_mail, check_own_address, check_readable
 from .context import Context, Outcome
 from .related import find_related
 
-STEPS = (check_readable, check_auto_mail, find_caller, find_related, check_attachments)
+STEPS = (check_readable, check_auto_mail, check_own_address, find_caller, find_related, check_attachments)
 
 
 def run_steps(ctx: Context) -> Outcome:

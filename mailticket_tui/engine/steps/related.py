@@ -3,16 +3,13 @@ Then the rules on what was found: class mismatch, resolved/closed tickets, repli
 """
 from __future__ import annotations
 
-import regex
 from peewee import fn
 
-from ...settings import compile_pattern
 from ...store.models import MessageRef, Person, Ticket, TicketContact
 from ..lifecycle import lifecycle
+from ..parse import safe_regex
 from ..threading import store_secret, ticket_ref_from_message_id
 from .context import Context, Outcome
-
-PATTERN_TIMEOUT = 0.5  # seconds: an admin's catastrophic title_pattern must not hang a pass
 
 
 def _thread_ids(ctx: Context) -> list[str]:
@@ -51,10 +48,12 @@ def _by_title(ctx: Context) -> Ticket | None:
     pattern = ctx.inbox.title_pattern
     if not pattern or not ctx.parsed.subject:
         return None
-    try:
-        match = compile_pattern(pattern).search(ctx.parsed.subject, timeout=PATTERN_TIMEOUT)
-    except TimeoutError:
-        ctx.note(f"related: title_pattern timed out after {PATTERN_TIMEOUT}s; ignored")
+    flags = safe_regex.SETTING_FLAGS.get("title_pattern", 0)
+    safe_regex.compile_pattern(pattern, flags)  # a PatternError is find_related's to report
+    notes: list[str] = []
+    match = safe_regex.search(pattern, ctx.parsed.subject, notes, flags)
+    if notes:  # an admin's catastrophic title_pattern timed out: no match, said in the trace
+        ctx.trace.extend(f"related: title_pattern ignored: {note}" for note in notes)
         return None
     if not match:
         ctx.note("related: title_pattern did not match the subject")
@@ -79,7 +78,7 @@ def find_related(ctx: Context) -> Outcome | None:
     ids = _thread_ids(ctx)
     try:
         ticket = _by_our_ids(ctx, ids) or _by_stored_ids(ctx, ids) or _by_title(ctx)
-    except regex.error as exc:
+    except safe_regex.PatternError as exc:  # settings validation refuses it; a hand-edited store may not have
         return Outcome("reject", "error", f"title_pattern is invalid: {exc}")
     behavior = ctx.inbox.behavior
     if ticket is None:
