@@ -171,7 +171,9 @@ class Services:
 
     # -- configuration ----------------------------------------------------------------------------
     def import_config(self, path: str) -> Settings:
-        save_settings(load_settings_file(path))
+        """Upsert the file by inbox name. Refused (SettingsError, nothing written) when an inbox of the file
+        would read the same folder as a stored inbox the file does not replace: one inbox per folder."""
+        save_settings(load_settings_file(path), source=str(path))
         return self.reload()
 
     def export_config(self, with_secrets: bool = False) -> dict:
@@ -204,8 +206,12 @@ class Services:
         return inbox
 
     def save_inbox(self, inbox: InboxSettings, rename_from: str | None = None) -> None:
-        """Insert or update by name; with `rename_from`, rename that inbox first, all in one transaction."""
+        """Insert or update by name; with `rename_from`, rename that inbox first, all in one transaction.
+        Refused with a one-line SettingsError (the form shows it) when another inbox reads the same folder."""
+        from .store.settings_store import check_one_inbox_per_folder
+
         with database_proxy.atomic():
+            check_one_inbox_per_folder(inbox, (rename_from,) if rename_from else ())
             if rename_from is not None and rename_from != inbox.name:
                 self._rename(rename_from, inbox.name)
             save_inbox(inbox)
@@ -293,10 +299,10 @@ class Services:
 
     def reset_messages(self, ids: list[int]) -> list[ActionResult]:
         """Back to new, keeping the ticket link so a retry never creates a second ticket."""
-        return self._set_status(ids, "new", ("error", "undesired", "ignored", "processed"))
+        return self._set_status(ids, "new", ("error", "undesired", "ignored", "processed", "duplicate"))
 
     def ignore_messages(self, ids: list[int]) -> list[ActionResult]:
-        return self._set_status(ids, "ignored", ("new", "error", "undesired", "processed"))
+        return self._set_status(ids, "ignored", ("new", "error", "undesired", "processed", "duplicate"))
 
     def _set_status(self, ids: list[int], status: str, allowed: tuple[str, ...]) -> list[ActionResult]:
         results = []
@@ -308,6 +314,10 @@ class Services:
                     continue
                 if row.status not in allowed:
                     results.append(ActionResult(message_id, False, f"is {row.status}; nothing to do"))
+                    continue
+                if status == "new" and not row.on_server:  # a pass retries only what the server still has
+                    results.append(ActionResult(message_id, False, f"is {row.status} and gone from the server "
+                                                                   "(vanished); nothing to retry"))
                     continue
                 before = row.status
                 row.status, row.error = status, ""
@@ -530,8 +540,17 @@ def open_services(config: str | None = None, db: str | None = None,
     return Services(url, load_settings(url), path)
 
 
+def _comparable(settings: Settings) -> dict:
+    """Settings as compared for the "file differs" notice: inboxes keyed by name (their order in a file
+    means nothing), passwords by value left out (the store keeps them encrypted; an export shows none)."""
+    doc = settings_to_dict(without_secrets(settings))
+    doc.pop("store")
+    doc["inbox"] = {inbox["name"]: inbox for inbox in doc["inbox"]}
+    return doc
+
+
 def _differs(file_settings: Settings, stored: Settings) -> bool:
-    a, b = settings_to_dict(without_secrets(file_settings)), settings_to_dict(without_secrets(stored))
-    a.pop("store"), b.pop("store")
-    b["inbox"] = [i for i in b["inbox"] if i["name"] in {x["name"] for x in a["inbox"]}]
-    return a != b
+    """Does the file say something the store does not hold? Inboxes only in the store don't count."""
+    wanted, held = _comparable(file_settings), _comparable(stored)
+    held["inbox"] = {name: inbox for name, inbox in held["inbox"].items() if name in wanted["inbox"]}
+    return wanted != held

@@ -101,7 +101,7 @@ def test_engine_debug_echoes_the_trace(write_config, maildir: Path, store_url: s
     deliver(maildir, "1.M1.test", make_mail(subject="traced"))
     assert main(["--config", str(config), "--db", store_url, "run", "--once"]) == 0
     out = capsys.readouterr().out
-    assert "local: message 1.M1.test: processed -> R-" in out and "local: pass done" in out
+    assert "local: message #1 (file 1.M1.test): processed -> R-" in out and "local: pass done" in out
 
 
 def test_retention_is_the_longer_of_hours_and_days(write_config, maildir: Path, store_url: str, capsys) -> None:

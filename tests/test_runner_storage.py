@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from mailticket_tui.store import open_store
+from mailticket_tui.services import open_services
 from mailticket_tui.store.models import MailMessage, Ticket, database_proxy
 
 from .mailgen import make_mail
@@ -94,7 +95,7 @@ def test_pop3_keep_leaves_mail_and_never_reprocesses(mail_account, tmp_path, sto
     assert all(r.on_server and r.key for r in records())
 
 
-def test_imap_move_to_target_folder_and_retry_when_the_folder_is_missing(
+def test_imap_move_to_a_missing_folder_is_an_error_until_reset(
         mail_account, tmp_path, store_url, capsys) -> None:
     mail_account.append(make_mail(subject="Move me"))
     mail_account.append(make_mail(subject="Me too"))
@@ -102,16 +103,23 @@ def test_imap_move_to_target_folder_and_retry_when_the_folder_is_missing(
     cli.use(write_settings(tmp_path, inbox_toml("support", "imap", mail_account, email_storage="move",
                                                 target_folder="Done")))
     code, out, _ = cli.run_once("-v")
-    assert code == 0 and "move failed" in out  # no folder "Done" yet: the move stays pending
+    # the tickets exist, but the mail did not leave the folder: an error on each message, and the run says so
+    assert code == 3 and "move failed" in out and "ERROR message #1: move failed" in out, out
     assert mail_account.message_count() == 2 and Ticket.select().count() == 2
-    assert all(r.disposition_pending == "move" and r.on_server for r in records())
+    rows = records()
+    assert all(r.status == "error" and r.ticket_id and r.on_server and r.disposition_pending == "" for r in rows)
+    assert all("move on the server failed" in r.error and "reset this message" in r.error for r in rows)
+    assert cli.run_once()[0] == 0  # nothing is retried behind the operator's back
+    assert mail_account.message_count() == 2
 
     mail_account.create_folder("Done")
+    assert all(result.ok for result in open_services(db=store_url).reset_messages([r.id for r in rows]))
     code, out, _ = cli.run_once()
     assert code == 0 and "moved 2" in out, out
     assert mail_account.message_count() == 0 and subjects(mail_account, "Done") == ["Me too", "Move me"]
-    assert all(not r.on_server and r.disposition_pending == "" for r in records())
+    assert all(r.status == "processed" and not r.on_server and r.disposition_pending == "" for r in records())
     assert Ticket.select().count() == 2
+    assert all(len(t.case_log) == 0 for t in Ticket.select())  # the retry applied nothing twice
 
 
 @pytest.mark.parametrize("protocol", ["imap", "pop3"])

@@ -38,6 +38,7 @@ class MessageHandled:
     status: str
     ticket_ref: str | None
     reason: str
+    trace: tuple[str, ...] = ()  # the message's decision trace, one line per step
 
 
 @dataclass(frozen=True)

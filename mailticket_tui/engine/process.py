@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 
 from ..settings import InboxSettings, Settings
-from ..store.models import InboxState, MailMessage, Ticket, database_proxy, naive_utc, utcnow
+from ..store.models import Blob, InboxState, MailMessage, MessageRef, Ticket, database_proxy, naive_utc, utcnow
 from . import faults
 from .outbound import admin_report, enqueue, error_forward
 from .parse import parse_message
@@ -30,15 +30,21 @@ class Located:
     size: int
 
 
+def leave_action(inbox: InboxSettings, status: str) -> str:
+    """What the server should do with a message in this state ("" | delete | move), per the inbox's
+    settings; undesired mail leaves on its own schedule (undesired_purge_delay)."""
+    if status in ("processed", "duplicate"):
+        return {"keep": "", "delete": "delete", "move": "move"}[inbox.email_storage]
+    if status == "error":
+        return "delete" if inbox.error_behavior == "delete" else ""
+    return ""
+
+
 def _disposition(inbox: InboxSettings, outcome: Outcome, purge_now: bool) -> str:
     """What the server should do with the message once the work is committed."""
-    if outcome.status == "processed":
-        return {"keep": "", "delete": "delete", "move": "move"}[inbox.email_storage]
-    if outcome.status == "error":
-        return "delete" if inbox.error_behavior == "delete" else ""
     if outcome.status == "undesired":
         return "delete" if purge_now or outcome.delete_from_server else ""
-    return ""
+    return leave_action(inbox, outcome.status)
 
 
 def _header_fields(parsed) -> dict:
@@ -64,6 +70,7 @@ def process_message(settings: Settings, inbox: InboxSettings, where: Located, ra
         if found is not None and found[1] != "new":
             return MailMessage.get_by_id(found[0])  # another runner or an earlier crash-free pass did it
         digest = parsed.sha256 or hashlib.sha256(raw).hexdigest()
+        bytes_seen = found is None and Blob.select().where(Blob.sha256 == digest).exists()
         facts = {"sha256": digest, "raw": store_blob(raw, digest), **_header_fields(parsed)}
         if found is None:
             row = MailMessage.create(inbox=where.inbox_id, folder=where.folder, uidvalidity=where.uidvalidity,
@@ -75,9 +82,23 @@ def process_message(settings: Settings, inbox: InboxSettings, where: Located, ra
         fed = Ticket.get_or_none(Ticket.id == row.ticket_id) if row.ticket_id else None
         ctx = Context(settings=settings, inbox=inbox, inbox_id=where.inbox_id, parsed=parsed,
                       message_row=row, fed_ticket=fed)
+        twin, twin_ticket = (None, None) if fed else _ticketed_twin(
+            where.inbox_id, row.id, facts["message_id"], digest, bytes_seen)
+        parent = None if fed or twin_ticket else _unticketed_parent(where.inbox_id, row.id, parsed)
         try:
-            with database_proxy.atomic():
-                outcome = run_steps(ctx)
+            if twin_ticket is not None:
+                row.duplicate_of = twin
+                first = f"#{twin.id}" if twin else "a mail whose record has expired"
+                outcome = Outcome("skip", "duplicate", f"the same mail (Message-ID and content) as {first}, "
+                                  f"which fed {twin_ticket.ref}; not ticketed again", twin_ticket)
+                ctx.note(f"identity: {outcome.reason}")
+            elif parent is not None:
+                outcome = Outcome("reject", "error", f"a reply to #{parent.id} ({parent.status}), which has no "
+                                  f"ticket yet; retry #{parent.id} first, then this one (reset both)")
+                ctx.note(f"related: {outcome.reason}")
+            else:
+                with database_proxy.atomic():
+                    outcome = run_steps(ctx)
         except AbortProcessing as abort:
             outcome = abort.outcome
         except Exception as exc:  # a bug or a store hiccup on one message must not stop the pass
@@ -103,6 +124,40 @@ def process_message(settings: Settings, inbox: InboxSettings, where: Located, ra
         faults.hit("before_commit")
     faults.hit("after_commit")
     return row
+
+
+def _ticketed_twin(inbox_id: int, row_id: int, message_id: str, digest: str,
+                   bytes_seen: bool) -> tuple[MailMessage | None, Ticket | None]:
+    """(first record, ticket) of the same mail (same Message-ID, same bytes) already ticketed in this inbox,
+    whatever the server numbering did since (UIDVALIDITY change, re-delivery).
+
+    Once that record has expired (vanished_retention_days), the identity is still known: the Message-ID
+    stays in MessageRef with its ticket, and the raw bytes stay in the content-addressed Blob table
+    (`bytes_seen`, read before this mail's own copy was stored)."""
+    twin = (MailMessage.select(MailMessage, Ticket).join(Ticket).where(
+        (MailMessage.inbox == inbox_id) & (MailMessage.sha256 == digest) & (MailMessage.message_id == message_id)
+        & (MailMessage.id != row_id) & (MailMessage.duplicate_of.is_null()))
+        .order_by(MailMessage.id).first())
+    if twin is not None:
+        return twin, twin.ticket
+    if not (bytes_seen and message_id):
+        return None, None
+    ticket = (Ticket.select().join(MessageRef).where(
+        (MessageRef.message_id == message_id) & (Ticket.inbox == inbox_id)).order_by(Ticket.id).first())
+    return None, ticket
+
+
+def _unticketed_parent(inbox_id: int, row_id: int, parsed) -> MailMessage | None:
+    """The request this reply answers when it is here but made no ticket (failed, ignored, not yet
+    processed): the reply waits for it instead of becoming a ticket of its own, so retrying both gives the
+    same tickets as a clean run. None when a parent already threads to a ticket."""
+    parents = [m for m in ([parsed.in_reply_to] if parsed.in_reply_to else []) + list(parsed.references) if m][:200]
+    if not parents or MessageRef.select().where(MessageRef.message_id.in_(parents)).exists():
+        return None
+    return (MailMessage.select(MailMessage.id, MailMessage.status).where(
+        (MailMessage.inbox == inbox_id) & (MailMessage.message_id.in_(parents)) & (MailMessage.id != row_id)
+        & MailMessage.ticket.is_null()
+        & (MailMessage.status.in_(["new", "error", "ignored"]))).order_by(MailMessage.id).first())
 
 
 def record_error(where: Located, reason: str, settings: Settings, inbox: InboxSettings, state: InboxState | None,

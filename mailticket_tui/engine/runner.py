@@ -22,8 +22,9 @@ from typing import Iterator
 from peewee import PeeweeException
 
 from ..settings import InboxSettings, Settings, SettingsError, parse_size, resolve_secret
-from ..store.models import DebugTrace, Inbox, InboxState, MailMessage, database_proxy, utcnow
+from ..store.models import DebugTrace, Inbox, InboxState, MailMessage, MessageRef, database_proxy, utcnow
 from . import faults, leases
+from .arrival import arrival_order, server_label, thread_parents
 from .events import (
     EventSink,
     InboxCounters,
@@ -37,11 +38,13 @@ from .events import (
     ignore_events,
 )
 from .outbound import send_outbox
-from .process import Located, process_message, record_error
+from .process import Located, leave_action, process_message, record_error
 from .sources import MailSource, RemoteMessage, SourceConfig, SourceError, open_source
 
 log = logging.getLogger(__name__)
 KEY_CHUNK = 500
+HOLD_BYTES = 32 * 1024 * 1024  # replies held back to the end of a pass (waiting for their request), at most
+TRANSIENT = ("refused", "timeout", "protocol", "dns")  # SourceError kinds that end the session: retry later
 
 
 def source_config(inbox: InboxSettings, settings: Settings) -> SourceConfig:
@@ -67,6 +70,7 @@ class InboxPass:
         self.counters = InboxCounters()
         self.warnings: list[str] = []
         self._disposed: dict[int, str] = {}  # record id -> delete|move done on the server in this session
+        self._disposal_errors: list[str] = []
         self._lease_renewed = time.monotonic()
 
     # -- trace ---------------------------------------------------------------------------------------
@@ -109,6 +113,10 @@ class InboxPass:
                          InboxState.last_counters])
         self._prune_trace()
         self.trace(f"pass done: {self.counters.line()}")
+        if self._disposal_errors:  # the ticket work is done, but mail did not leave the server as asked
+            problem = self._disposal_errors[0] + (f" (and {len(self._disposal_errors) - 1} more)"
+                                                  if len(self._disposal_errors) > 1 else "")
+            return InboxFinished(self.inbox.name, self.counters, problem, "disposal", tuple(self.warnings))
         return InboxFinished(self.inbox.name, self.counters, warnings=tuple(self.warnings))
 
     def _failed(self, state: InboxState, reason: str, kind: str) -> InboxFinished:
@@ -138,9 +146,23 @@ class InboxPass:
         if queue:
             self.trace(f"{len(queue)} message(s) to process")
         finished = True
-        for remote, raw in self._downloads(source, queue):
+        held: list[tuple[RemoteMessage, bytes]] = []
+        held_bytes = 0
+        for position, (remote, raw) in enumerate(self._downloads(source, queue)):
             if not self._renew_lease():
                 self.trace("lease lost: another runner took this inbox; stopping")
+                finished = False
+                break
+            more_follow = position < len(queue) - 1
+            if (raw is not None and more_follow and held_bytes + len(raw) <= HOLD_BYTES
+                    and self._awaits_request(raw)):
+                self._hold(uidvalidity, remote, raw)
+                held.append((remote, raw))
+                held_bytes += len(raw)
+                continue
+            self._one(source, state, uidvalidity, remote, raw, rekey)
+        for remote, raw in held if finished else ():  # recorded as new: a pass cut short retries them
+            if self.stop.is_set() or not self._renew_lease():
                 finished = False
                 break
             self._one(source, state, uidvalidity, remote, raw, rekey)
@@ -161,6 +183,31 @@ class InboxPass:
         self._lease_renewed = time.monotonic()
         return leases.renew(self.row.id, self.owner, self.settings.engine.lease_seconds)
 
+    def _awaits_request(self, raw: bytes) -> bool:
+        """A reply naming parents of which none is known yet: its request may come later in this pass."""
+        parents = thread_parents(raw)
+        if not parents:
+            return False
+        return not MessageRef.select().where(MessageRef.message_id.in_(list(parents[:200]))).exists()
+
+    def _hold(self, uidvalidity: int, remote: RemoteMessage, raw: bytes) -> None:
+        """Record a held reply as `new` before going on: later messages move highest_uid past it, and
+        a pass that dies before its turn must leave it where the next pass retries it."""
+        headers = email.parser.BytesHeaderParser().parsebytes(raw[:65536])
+        MailMessage.insert(
+            inbox=self.row.id, folder=self.folder, uidvalidity=uidvalidity, key=remote.key, uid=remote.uid,
+            size=remote.size, status="new", message_id=str(headers.get("Message-ID", "")).strip().strip("<>")[:255],
+            subject=str(headers.get("Subject", ""))[:2000], from_addr=str(headers.get("From", ""))[:255],
+            trace="held back to the end of the pass: a reply whose request was not known yet",
+        ).on_conflict_ignore().execute()
+        self.trace(f"message {self._label(remote.key, remote.uid)}: a reply to mail not known yet; "
+                   "held back to the end of this pass")
+
+    def _label(self, key: str, uid: int | None, row_id: int | None = None) -> str:
+        """`#12 (uid 17)`: the store's message number, then the server's name for it."""
+        where = server_label(self.inbox.protocol, key, uid)
+        return f"#{row_id} ({where})" if row_id is not None else where
+
     def _old_epoch(self, uidvalidity: int):
         """Records of this folder from an earlier UIDVALIDITY still believed on the server."""
         return MailMessage.select(MailMessage.id).where(
@@ -176,7 +223,7 @@ class InboxPass:
             self.trace(f"{gone} record(s) of the old UIDVALIDITY were not found again: marked vanished")
 
     def _queue(self, source: MailSource, state: InboxState, folder_state) -> list[RemoteMessage]:
-        """New messages plus those an operator reset, oldest first."""
+        """New messages plus those an operator reset, in server arrival order (see arrival.py)."""
         uidvalidity = folder_state.epoch
         incremental = self.inbox.protocol == "imap" and not self.settings.engine.use_message_id_as_uid
         if not incremental:  # POP3 UIDL, Maildir, Message-ID keys: the full listing against the store
@@ -193,10 +240,10 @@ class InboxPass:
             (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
             & (MailMessage.uidvalidity == uidvalidity) & (MailMessage.status == "new")
             & (MailMessage.on_server == True)  # noqa: E712 (peewee expression)
-        )
+        ).order_by(MailMessage.uid, MailMessage.id)
         queued = {m.key for m in queue}
         queue += [RemoteMessage(r.key, r.size, r.uid) for r in retry if r.key not in queued]
-        return queue
+        return arrival_order(queue, self.inbox.protocol)  # retries join the new mail in the server's order
 
     def _notice_outside_deletes(self, source: MailSource, folder_state) -> None:
         """Another client deleted or moved messages when the store believes more are on the server than
@@ -222,23 +269,46 @@ class InboxPass:
 
     def _reconcile(self, listed: list[RemoteMessage], uidvalidity: int | None) -> set[str]:
         """A full listing against the store in one query: returns the keys already dealt with, and marks
-        the records of messages no longer listed as vanished (kept for vanished_retention_days)."""
+        the records of messages no longer listed as vanished (kept for vanished_retention_days).
+
+        The server has the last word: a message this session already asked to leave is not "gone" before
+        the session closed cleanly (a POP3 DELE is rolled back by a session that dies before QUIT); a
+        message listed again is back on the server, and one that should have left (processed in a
+        delete or move inbox) is sent on its way again instead of staying forever."""
         present = {m.key for m in listed}
         done: set[str] = set()
         gone: list[int] = []
-        for row_id, key, status, on_server in MailMessage.select(
-                MailMessage.id, MailMessage.key, MailMessage.status, MailMessage.on_server).where(
+        back: list[int] = []
+        resend: dict[str, list[int]] = {}
+        for row_id, key, status, on_server, pending in MailMessage.select(
+                MailMessage.id, MailMessage.key, MailMessage.status, MailMessage.on_server,
+                MailMessage.disposition_pending).where(
                 (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
                 & (MailMessage.uidvalidity == uidvalidity)).tuples().iterator():
             if status != "new":
                 done.add(key)
-            if on_server and key not in present:
-                gone.append(row_id)
-        if gone:
-            with database_proxy.atomic():
-                for start in range(0, len(gone), KEY_CHUNK):
-                    MailMessage.update(on_server=False, vanished_at=utcnow(), disposition_pending="").where(
-                        MailMessage.id.in_(gone[start:start + KEY_CHUNK])).execute()
+            if row_id in self._disposed:
+                continue
+            if key not in present:
+                if on_server:
+                    gone.append(row_id)
+                continue
+            if not on_server:
+                back.append(row_id)
+            action = leave_action(self.inbox, status)
+            if action and not pending:
+                resend.setdefault(action, []).append(row_id)
+        with database_proxy.atomic():
+            for ids, changes in [(gone, {"on_server": False, "vanished_at": utcnow(), "disposition_pending": ""}),
+                                 (back, {"on_server": True, "vanished_at": None}),
+                                 *[(ids, {"disposition_pending": action}) for action, ids in resend.items()]]:
+                for start in range(0, len(ids), KEY_CHUNK):
+                    MailMessage.update(**changes).where(MailMessage.id.in_(ids[start:start + KEY_CHUNK])).execute()
+        if back:
+            self.trace(f"{len(back)} message(s) believed gone are on the server again")
+        if resend:
+            self.trace(f"{sum(map(len, resend.values()))} processed message(s) still on the server: "
+                       "their delete/move is asked again")
         return done
 
     def _purge_vanished(self) -> None:
@@ -285,20 +355,20 @@ class InboxPass:
             except SourceError as exc:
                 if exc.kind != "missing":
                     raise
-                self.trace(f"message {remote.key}: gone from the server before it was read; skipped")
+                self.trace(f"message {self._label(remote.key, remote.uid)}: gone from the server before it was read; skipped")
             return
         if raw is None:
-            self.trace(f"message {remote.key}: gone from the server before it was read; skipped")
+            self.trace(f"message {self._label(remote.key, remote.uid)}: gone from the server before it was read; skipped")
             return
         self.count(read=1)
         if rekey and self._rekeyed(where, raw, state):
             return
         row = process_message(self.settings, self.inbox, where, raw, state)
         self.count(**{{"processed": "processed", "error": "errors", "undesired": "undesired"}.get(row.status, "skipped"): 1})
-        self.trace(f"message {remote.key}: {row.status}" + (f" ({row.error})" if row.error else "")
+        self.trace(f"message {self._label(remote.key, remote.uid, row.id)}: {row.status}" + (f" ({row.error})" if row.error else "")
                    + (f" -> {row.ticket.ref}" if row.ticket_id else ""))
         self.sink(MessageHandled(self.inbox.name, row.id, remote.key, row.status,
-                                 row.ticket.ref if row.ticket_id else None, row.error))
+                                 row.ticket.ref if row.ticket_id else None, row.error, tuple(row.trace.splitlines())))
         self._dispose(source, row)
 
     def _too_big(self, source: MailSource, state: InboxState, where: Located, limit: int) -> None:
@@ -321,8 +391,9 @@ class InboxPass:
         row = record_error(where, reason + saved, self.settings, self.inbox, state, str(headers.get("Message-ID", "")).strip("<> "),
                            str(headers.get("Subject", "")), str(headers.get("From", "")))
         self.count(errors=1)
-        self.trace(f"message {where.key}: error ({reason}{saved})")
-        self.sink(MessageHandled(self.inbox.name, row.id, where.key, "error", None, row.error))
+        self.trace(f"message {self._label(where.key, where.uid, row.id)}: error ({reason}{saved})")
+        self.sink(MessageHandled(self.inbox.name, row.id, where.key, "error", None, row.error,
+                                 tuple(row.trace.splitlines())))
         self._dispose(source, row)
 
     def _rekeyed(self, where: Located, raw: bytes, state: InboxState) -> bool:
@@ -347,9 +418,9 @@ class InboxPass:
                 state.highest_uid = where.uid
                 state.save(only=[InboxState.highest_uid])
         if old.status == "new":  # an operator had reset it: re-keyed, and now retried under its new key
-            self.trace(f"message {where.key}: known as #{old.id} (reset); re-keyed and retried")
+            self.trace(f"message {self._label(where.key, where.uid, old.id)}: known (reset); re-keyed and retried")
             return False
-        self.trace(f"message {where.key}: known as #{old.id} ({old.status}); re-keyed, not processed again")
+        self.trace(f"message {self._label(where.key, where.uid, old.id)}: known ({old.status}); re-keyed, not processed again")
         return True
 
     def _schedule_purges(self, uidvalidity: int | None) -> None:
@@ -363,40 +434,64 @@ class InboxPass:
         ).execute()
 
     def _dispose_pending(self, source: MailSource, uidvalidity: int | None) -> None:
+        """Every delete/move still pending, in arrival order. Deletes the server could only flag are asked
+        once more together: without UIDPLUS an expunge is safe only when every flagged mail is ours."""
         rows = MailMessage.select().where(
             (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
             & (MailMessage.uidvalidity == uidvalidity) & (MailMessage.disposition_pending != "")
-            & (MailMessage.on_server == True))  # noqa: E712
-        for row in rows:
-            if row.id not in self._disposed:
-                self._dispose(source, row)
+            & (MailMessage.on_server == True)).order_by(MailMessage.uid, MailMessage.id)  # noqa: E712
+        flagged = [row for row in rows if row.id not in self._disposed and not self._dispose(source, row)
+                   and row.disposition_pending == "delete"]
+        if len(flagged) > 1 and source.delete([row.key for row in flagged]):
+            for row in flagged:
+                self._disposed[row.id] = "delete"
+            self.count(deleted=len(flagged))
+            self.trace(f"{len(flagged)} flagged message(s) expunged together")
 
-    def _dispose(self, source: MailSource, row: MailMessage) -> None:
-        """Delete or move on the server, strictly after the commit; a failure stays pending for the next pass."""
+    def _dispose(self, source: MailSource, row: MailMessage) -> bool:
+        """Delete or move on the server, strictly after the commit; a failure stays pending for the next pass.
+        False when the server only flagged the message (still pending)."""
         action = row.disposition_pending
         if not action:
-            return
+            return True
+        label = self._label(row.key, row.uid, row.id)
         try:
             if action == "move":
-                source.move([row.key], self.inbox.target_folder)
+                confirmed = source.move([row.key], self.inbox.target_folder)
             else:
-                source.delete([row.key])
+                confirmed = source.delete([row.key])
         except SourceError as exc:
-            if exc.kind == "missing":  # someone else removed it: nothing left to do on the server
-                self.trace(f"message {row.key}: already gone from the server")
-                MailMessage.update(disposition_pending="", on_server=False, vanished_at=utcnow()).where(
-                    MailMessage.id == row.id).execute()
-                return
-            self.trace(f"message {row.key}: {action} failed ({exc}); retried next pass")
-            if exc.kind in ("refused", "timeout", "protocol", "dns"):
+            if exc.kind == "missing":  # removed by someone else, or earlier in this session
+                self.trace(f"message {label}: already gone from the server")
+                self._disposed[row.id] = action  # recorded with the others once the session closed cleanly
+                return True
+            if exc.kind in TRANSIENT:
+                self.trace(f"message {label}: {action} failed ({exc}); retried next pass")
                 raise
-            return
+            self._disposal_failed(row, action, exc)
+            return True
+        if not confirmed:
+            self.trace(f"message {label}: flagged for deletion, not expunged yet; asked again next pass")
+            return False
         faults.hit("after_dispose")
         # Recorded as done when the session ends cleanly (_commit_dispositions): a POP3 server applies
         # DELE only at QUIT, and a session that dies first keeps the message, so the record must stay
         # pending. Redoing a delete or move that did take effect is harmless (the message is gone).
         self._disposed[row.id] = action
         self.count(**{"moved" if action == "move" else "deleted": 1})
+        return True
+
+    def _disposal_failed(self, row: MailMessage, action: str, exc: SourceError) -> None:
+        """A lasting refusal (no such target folder, no permission): an error on this message, which keeps
+        the ticket it fed; a reset after the fix retries the delete/move without applying the mail twice."""
+        ticket = f"processed into {row.ticket.ref}, but " if row.ticket_id else ""
+        reason = f"{ticket}{action} on the server failed: {exc}; fix it, then reset this message"
+        MailMessage.update(status="error", error=reason, disposition_pending="",
+                           trace=MailMessage.trace.concat(f"\nserver: {reason}")).where(
+            MailMessage.id == row.id).execute()
+        self.count(errors=1)
+        self.trace(f"message {self._label(row.key, row.uid, row.id)}: error ({reason})")
+        self._disposal_errors.append(f"message #{row.id}: {action} failed: {exc}")
 
     def _commit_dispositions(self) -> None:
         done, self._disposed = list(self._disposed), {}

@@ -86,8 +86,11 @@ class MailSource(Protocol):
     def fetch_to(self, key: str, out: BinaryIO) -> int:
         """Stream a message to a file without holding it whole in memory; returns bytes written."""
     def fetch_headers(self, key: str) -> bytes: ...
-    def delete(self, keys: Iterable[str]) -> None: ...
-    def move(self, keys: Iterable[str], folder: str) -> None: ...
+    def delete(self, keys: Iterable[str]) -> bool:
+        """True when the server removed them for good (a POP3 DELE: at the next clean QUIT); False when
+        they are still in the folder (IMAP without UIDPLUS could only flag them): retry later."""
+    def move(self, keys: Iterable[str], folder: str) -> bool:
+        """As delete(): True once the messages left this folder."""
     def capabilities(self) -> list[str]: ...
 
 

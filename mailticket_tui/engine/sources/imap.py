@@ -380,31 +380,36 @@ class ImapSource:
         return self._sizes.get(self._uid(key))
 
     # ---- writing ------------------------------------------------------------------------------
-    def delete(self, keys: Iterable[str]) -> None:
-        """Flag \\Deleted and expunge exactly these messages (see module docstring for no UIDPLUS)."""
+    def delete(self, keys: Iterable[str]) -> bool:
+        """Flag \\Deleted and expunge exactly these messages (see module docstring for no UIDPLUS).
+
+        True once the server expunged them; False when they could only be flagged (they are still in the
+        folder, so the caller keeps the delete pending and asks again next session)."""
         uids = sorted({self._uid(k) for k in keys})
         if not uids:
-            return
+            return True
         client = self._client
         with self._guard(f"deleting {len(uids)} messages from {self.folder!r}"):
             client.add_flags(uid_set(uids), [DELETED], silent=True)
             if self.has("UIDPLUS"):
                 client.uid_expunge(uid_set(uids))
-                return
+                return True
             flagged = set(client.search(["DELETED"]))
             if flagged <= set(uids):
                 client.expunge()
-            else:
-                log.warning("%s: %d messages of others are flagged \\Deleted in %r; ours stay flagged until "
-                            "someone expunges (server lacks UIDPLUS)", self.name, len(flagged - set(uids)),
-                            self.folder)
+                return True
+            log.warning("%s: %d messages of others are flagged \\Deleted in %r; ours stay flagged until "
+                        "someone expunges (server lacks UIDPLUS)", self.name, len(flagged - set(uids)),
+                        self.folder)
+            return False
 
-    def move(self, keys: Iterable[str], folder: str) -> None:
-        """MOVE (RFC 6851) when offered, else COPY then delete(); the target folder must exist."""
+    def move(self, keys: Iterable[str], folder: str) -> bool:
+        """MOVE (RFC 6851) when offered, else COPY then delete(); the target folder must exist.
+        True once the messages left the folder (see delete())."""
         key_list = list(keys)
         uids = sorted({self._uid(k) for k in key_list})
         if not uids:
-            return
+            return True
         with self._guard(f"checking target folder {folder!r}"):
             exists = self._client.folder_exists(folder)
         if not exists:
@@ -413,9 +418,9 @@ class ImapSource:
         with self._guard(f"moving {len(uids)} messages from {self.folder!r} to {folder!r}"):
             if self.has("MOVE"):
                 self._client.move(uid_set(uids), folder)
-                return
+                return True
             self._client.copy(uid_set(uids), folder)
-        self.delete(key_list)
+        return self.delete(key_list)
 
 
 def _text(exc: BaseException) -> str:

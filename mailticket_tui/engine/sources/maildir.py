@@ -151,8 +151,8 @@ class MaildirSource:
         return ["MAILDIR"]
 
     # ---- writing ------------------------------------------------------------------------------
-    def delete(self, keys: Iterable[str]) -> None:
-        """Remove the files; a file already gone counts as deleted."""
+    def delete(self, keys: Iterable[str]) -> bool:
+        """Remove the files; a file already gone counts as deleted. An unlink is final: always True."""
         for key in keys:
             try:
                 path = self._path(key)
@@ -164,9 +164,10 @@ class MaildirSource:
             except OSError as exc:
                 raise _os_error(exc, f"deleting {key} in {self.path}") from None
             self._paths.pop(key, None)
+        return True
 
-    def move(self, keys: Iterable[str], folder: str) -> None:
-        """Rename into the target subfolder's cur/ (flags kept; a message from new/ gets ':2,')."""
+    def move(self, keys: Iterable[str], folder: str) -> bool:
+        """Rename into the target subfolder's cur/ (flags kept; a message from new/ gets ':2,'); final."""
         target = folder_path(self.root, folder)
         if not is_maildir(target):
             raise SourceError("folder", f"target folder {folder!r} does not exist in Maildir {self.root}; create "
@@ -179,6 +180,7 @@ class MaildirSource:
             except OSError as exc:
                 raise _os_error(exc, f"moving {key} to {target}") from None
             self._paths.pop(key, None)
+        return True
 
 
 def _os_error(exc: OSError, doing: str) -> SourceError:

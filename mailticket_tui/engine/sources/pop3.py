@@ -246,14 +246,16 @@ class Pop3Source:
         return entry[1] if entry else None
 
     # ---- writing ------------------------------------------------------------------------------
-    def delete(self, keys: Iterable[str]) -> None:
-        """DELE each message; the server applies it at QUIT (end of the `with` block)."""
+    def delete(self, keys: Iterable[str]) -> bool:
+        """DELE each message. The server applies it only at a clean QUIT (end of the `with` block), so
+        True here means "marked"; the runner records the delete as done after the session closed."""
         for key in list(keys):
             num = self._number(key)
             self._call(f"deleting message {num} (UIDL {key})", self._pop.dele, num)
             del self._listing[key]
+        return True
 
-    def move(self, keys: Iterable[str], folder: str) -> None:
+    def move(self, keys: Iterable[str], folder: str) -> bool:
         raise SourceError("protocol", f"POP3 cannot move messages (to {folder!r}) on {self.where}: use "
                                       "email_storage = \"delete\" or \"keep\", or switch the inbox to IMAP")
 
