@@ -5,6 +5,9 @@ and the host of the background engine. No business logic: screens call `Services
 are injected, nothing is global. The engine runs in a thread worker and reports from that thread; reports
 are queued and announced with one coalescing message, so a burst of events costs one refresh. The status
 bar starts from each inbox's last pass as the store has it (a cron run's too), then follows live.
+
+Every thread worker, the app's and the screens', fails into one place (screens/base.py `WorkerFailures`):
+one notification, one log record, the view marked stale; no worker error ends the app.
 """
 from __future__ import annotations
 
@@ -22,9 +25,11 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.signal import Signal
+from textual.worker import Worker
 
 from .engine.background import BackgroundEngine, EngineState
 from .engine.events import Event, InboxFinished, InboxStarted, OutboxSent, PassFinished, PassStarted
+from .screens.base import WorkerFailures
 from .screens.help import HelpScreen
 from .screens.inboxes import InboxesScreen
 from .screens.mailbox import MailboxScreen
@@ -53,7 +58,7 @@ class PassesStored(Message):
         self.inboxes = inboxes
 
 
-class MailTicketApp(App[int]):
+class MailTicketApp(WorkerFailures, App[int]):
     """Mailboxes in, tickets out: the admin's and operator's terminal UI."""
 
     CSS_PATH = "app.tcss"
@@ -108,13 +113,15 @@ class MailTicketApp(App[int]):
     async def open_mailbox(self, inbox: str, message_id: int | None = None) -> None:
         """Switch to the Mailbox mode showing `inbox` (and open one message's detail when given)."""
         await self.switch_mode("mailbox")
-        self.screen.show_inbox(inbox, message_id)  # type: ignore[attr-defined]
+        screen = self.screen
+        if isinstance(screen, MailboxScreen):
+            screen.show_inbox(inbox, message_id)
 
     def action_show_help(self) -> None:
         self.push_screen(HelpScreen())
 
     # -- background engine -----------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, exit_on_error=False, group="app-passes")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="app-passes", name="read the last passes")
     def _load_stored_passes(self) -> None:
         self.post_message(PassesStored(self.services.list_inboxes()))
 
@@ -127,9 +134,24 @@ class MailTicketApp(App[int]):
         stored = [p for p in (stored_pass(i) for i in inboxes) if p is not None]
         self.engine_view = self.engine_view.with_stored(stored, {i.name for i in inboxes})
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="engine", name="background engine")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="engine", name="run the background engine")
     def _run_engine(self) -> None:
         self.engine.run()
+
+    def worker_failed(self, worker: Worker, line: str) -> None:
+        """The engine loop only ends this way on a bug (a failed pass is reported by the engine itself): the
+        status bar must not keep saying it runs."""
+        if worker.group == "engine":
+            passes = self.engine_view.state.passes if self.engine_view.state else 0
+            self.engine_view = replace(self.engine_view, state=EngineState("stopped", last_error=line, passes=passes),
+                                       current="")
+
+    def describe(self, event: Event) -> str:
+        """An engine event as a log line, message keys labelled by their inbox's protocol (settings in memory)."""
+        def protocol_of(name: str) -> str:
+            inbox = self.services.settings.inbox(name)
+            return inbox.protocol if inbox else ""
+        return describe_event(event, protocol_of=protocol_of)
 
     def _engine_report(self, report: Event | EngineState) -> None:
         """Engine thread: queue, then announce; pending announcements replace each other."""
@@ -145,7 +167,7 @@ class MailTicketApp(App[int]):
                 view = replace(view, state=report)
                 continue
             batch.append(report)
-            self.engine_log.append(describe_event(report))  # never raises, whatever the event
+            self.engine_log.append(self.describe(report))  # never raises, whatever the event
             if isinstance(report, InboxStarted):
                 view = replace(view, current=report.inbox)
             elif isinstance(report, InboxFinished):

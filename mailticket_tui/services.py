@@ -86,12 +86,15 @@ class MessageInfo:
     ticket_ref: str | None
     error: str
     on_server: bool
+    uidvalidity: int = 0  # the folder's UIDVALIDITY when it was seen; 0 for POP3 and Maildir
+    duplicate_of: int | None = None  # the first record of the same mail, for a `duplicate`
 
     def as_json(self) -> dict:
         return {"id": self.id, "inbox": self.inbox, "folder": self.folder, "uid": self.uid,
                 "message_id": self.message_id, "date": self.date, "from": self.from_addr, "subject": self.subject,
                 "size": self.size, "status": self.status, "ticket_ref": self.ticket_ref, "error": self.error,
-                "key": self.key, "on_server": self.on_server}
+                "key": self.key, "on_server": self.on_server, "uidvalidity": self.uidvalidity,
+                "duplicate_of": self.duplicate_of}
 
 
 @dataclass(frozen=True)
@@ -481,7 +484,8 @@ def _ticket_summary(t: Ticket) -> TicketSummary:
 
 def _message_info(r: MailMessage) -> MessageInfo:
     return MessageInfo(r.id, r.inbox.name, r.folder, r.uid, r.key, r.message_id, _iso(r.date), r.from_addr,
-                       r.subject, r.size, r.status, r.ticket.ref if r.ticket_id else None, r.error, r.on_server)
+                       r.subject, r.size, r.status, r.ticket.ref if r.ticket_id else None, r.error, r.on_server,
+                       r.uidvalidity, r.duplicate_of_id)
 
 
 def _ticket(ref: str) -> Ticket:

@@ -161,7 +161,7 @@ async def test_engine_keys_pause_resume_and_poll_now(tmp_path: Path) -> None:
 async def test_status_bar_starts_from_the_stored_last_pass_then_follows_live(tmp_path: Path) -> None:
     maildir = make_maildir(tmp_path / "M")
     (maildir / "new" / "1.M1.test").write_bytes(mail_bytes("Before the TUI"))
-    services = open_store(tmp_path, maildir_inbox("support", maildir) + maildir_inbox("never", maildir) + f"""
+    services = open_store(tmp_path, maildir_inbox("support", maildir) + maildir_inbox("never", make_maildir(tmp_path / "N")) + f"""
         [[inbox]]
         name = "down"
         server = "127.0.0.1"

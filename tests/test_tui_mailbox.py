@@ -8,18 +8,34 @@ from pathlib import Path
 from textual.widgets import Input, Static
 
 from mailticket_tui.app import build_app
+from mailticket_tui.engine.events import MessageHandled
 from mailticket_tui.screens.confirm import ConfirmScreen
 from mailticket_tui.screens.mailbox import PAGE, MailboxScreen
 from mailticket_tui.screens.message_detail import MessageDetailScreen
 from mailticket_tui.screens.outcome import OutcomeScreen
 from mailticket_tui.screens.save_file import SaveFileScreen
 from mailticket_tui.store.models import MailMessage
+from mailticket_tui.widgets.engine_status import describe_event
+from mailticket_tui.widgets.message_ref import server_line
 
 from .test_tui_support import add_messages, mail_bytes, maildir_inbox, make_maildir, open_store, settle
 
 
 def info(app) -> str:
     return str(app.screen.query_one("#mailbox-info", Static).visual)
+
+
+def test_one_message_number_and_a_labelled_server_key() -> None:
+    assert server_line("imap", "17", 17, "INBOX", True, 1712) == (
+        "uid 17 in INBOX (uidvalidity 1712) · still on the server")
+    assert server_line("imap", "<a@b>", 17, "Support", True) == (
+        "uid 17, message-id <a@b> in Support · still on the server")
+    assert server_line("pop3", "UIDL-9", None, "INBOX", False) == "uidl UIDL-9 · no longer on the server"
+    assert server_line("maildir", "1.M1.host:2,S", None, "", True) == "file 1.M1.host:2,S · still on the server"
+    event = MessageHandled("support", 12, "17", "processed", "R-000001", "created")
+    assert describe_event(event, now=0, protocol_of=lambda inbox: "imap").endswith(
+        "support: message #12 (uid 17) -> processed R-000001 created")
+    assert "message #12 (key 17)" in describe_event(event, now=0)  # protocol unknown: neutral label
 
 
 async def test_pages_through_the_store_and_filters(tmp_path: Path) -> None:
@@ -36,6 +52,8 @@ async def test_pages_through_the_store_and_filters(tmp_path: Path) -> None:
         assert PAGE == 100
         assert screen.table.row_count == 100 and "rows 1-100 of 450" in info(app)
         assert screen.table.row_keys[0] == "450"  # newest first
+        assert str(screen.table.ordered_columns[0].label) == "#"  # first: visible at 80 columns
+        assert str(screen.table.get_cell("450", "id")) == "450"  # the store id, not the server's UID
         await pilot.press("right_square_bracket")
         await settle(pilot)
         assert "rows 101-200 of 450" in info(app)
@@ -85,6 +103,8 @@ async def test_select_then_ignore_reset_and_delete_with_confirmation(tmp_path: P
         await pilot.press("r", "n")  # refused: nothing happens
         await settle(pilot)
         assert MailMessage.get_by_id(ids[-1]).status == "ignored"
+        under_cursor = int(screen.table.current_key)  # still on the server: vanished mail is not retried
+        MailMessage.update(on_server=True).where(MailMessage.id == under_cursor).execute()
         await pilot.press("r", "y")  # the row under the cursor (no selection): back to new
         await settle(pilot)
         assert isinstance(app.screen, OutcomeScreen) and app.screen.results[0].ok
@@ -125,7 +145,7 @@ async def test_selection_is_kept_across_pages_and_counted(tmp_path: Path) -> Non
         await pilot.press("space")
         await pilot.press("left_square_bracket")
         await settle(pilot)
-        assert str(screen.table.get_row(str(ids[-1]))[0]) == "✓"  # still shown as selected on its page
+        assert str(screen.table.get_cell(str(ids[-1]), "sel")) == "✓"  # still shown as selected on its page
         await pilot.press("i")  # applies to both pages' selection
         assert isinstance(app.screen, ConfirmScreen)
         question = str(app.screen.query_one("#question", Static).visual)
@@ -165,9 +185,12 @@ async def test_rows_follow_the_engine_live(tmp_path: Path) -> None:
 
 
 async def test_message_detail_replay_and_save(tmp_path: Path) -> None:
-    services = open_store(tmp_path, maildir_inbox("support", make_maildir(tmp_path / "M")))
+    services = open_store(tmp_path, maildir_inbox("support", make_maildir(tmp_path / "M"))
+                          + maildir_inbox("sales", make_maildir(tmp_path / "S")))
+    add_messages("sales", 1)  # so that the store id (2) and the server's key (1) differ
     raw = mail_bytes("Printer jams on floor 3")
     [message_id] = add_messages("support", 1, status="error", error="caller unknown", raw=raw)
+    assert message_id == 2
     app = build_app(services, start_engine=False)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
@@ -175,6 +198,8 @@ async def test_message_detail_replay_and_save(tmp_path: Path) -> None:
         await settle(pilot)
         assert isinstance(app.screen, MessageDetailScreen)
         text = " ".join(str(w.visual) for w in app.screen.query(Static))
+        assert text.startswith(f"Message #{message_id}\n")  # the store id, as `messages reset ID` takes it
+        assert "Server: file 1 · no longer on the server" in text  # the server's key, labelled, apart
         assert "caller unknown" in text and "decision: error" in text
         assert "Subject: Printer jams on floor 3" in text  # raw headers
         await pilot.press("w")

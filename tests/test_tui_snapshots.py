@@ -17,7 +17,8 @@ from .test_tui_support import add_messages, add_ticket, maildir_inbox, make_mail
 def app(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     make_maildir(tmp_path / "Maildir")
-    services = open_store(tmp_path, maildir_inbox("support", Path("Maildir")) + maildir_inbox("sales", Path("Maildir")),
+    make_maildir(tmp_path / "Sales")  # one inbox per folder (settings refuse two on the same one)
+    services = open_store(tmp_path, maildir_inbox("support", Path("Maildir")) + maildir_inbox("sales", Path("Sales")),
                           relative=True)
     ticket = add_ticket("R-000042", "Printer on floor 3 jams", inbox="support")
     add_messages("support", 30, subject="Printer jams #{n}", ticket=ticket)

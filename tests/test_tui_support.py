@@ -85,11 +85,12 @@ def blob(data: bytes) -> Blob:
 def add_messages(inbox: str, count: int, *, subject: str = "Printer jams #{n}", status: str = "processed",
                  sender: str = "alice@acme.example", error: str = "", raw: bytes | None = None,
                  ticket: Ticket | None = None) -> list[int]:
-    """`count` message records in one transaction (what the engine would have stored)."""
+    """`count` message records in one transaction (what the engine would have stored: the helpers' inboxes
+    are Maildirs, whose folder epoch, stored as uidvalidity, is 0)."""
     inbox_id = Inbox.get(Inbox.name == inbox).id
     first = MailMessage.select().where(MailMessage.inbox == inbox_id).count()
     raw_blob = blob(raw) if raw is not None else None
-    rows = [{"inbox": inbox_id, "folder": "INBOX", "uidvalidity": 1, "uid": first + n + 1, "key": f"{first + n + 1}",
+    rows = [{"inbox": inbox_id, "folder": "INBOX", "uidvalidity": 0, "uid": first + n + 1, "key": f"{first + n + 1}",
              "message_id": f"m{n}@acme.example", "size": 1000 + n, "date": WHEN + dt.timedelta(minutes=n),
              "from_addr": sender, "subject": subject.format(n=n), "status": status, "error": error,
              "trace": f"size ok\ncaller {sender}\ndecision: {status}", "raw": raw_blob,
@@ -124,13 +125,20 @@ def mail_bytes(subject: str = "Printer jams", sender: str = "Alice Martin <alice
 
 
 async def settle(pilot) -> None:
-    """Let workers finish and their messages land, until no worker is left (the engine's loop aside)."""
+    """Let workers finish and their messages land, until no worker is left (the engine's loop aside). Idle
+    twice in a row: a screen pushed without being awaited starts its worker only once mounted, and a failed
+    worker's StateChanged is handled after it finished."""
     app = pilot.app
+    idle = 0
     for _ in range(20):
         await pilot.pause()
         pending = [w for w in app.workers if w.group != "engine" and not w.is_finished]
         if not pending:
-            return
+            idle += 1
+            if idle == 2:
+                return
+            continue
+        idle = 0
         await asyncio.gather(*(w.wait() for w in pending), return_exceptions=True)
 
 

@@ -35,6 +35,8 @@ async def test_stored_trace_live_events_and_search(tmp_path: Path) -> None:
             if any("read 1" in line for line in lines(app, "#trace-engine-log")):
                 break
         assert any("pass started: support" in line for line in lines(app, "#trace-engine-log"))
+        handled = [line for line in lines(app, "#trace-engine-log") if "support: message #" in line]
+        assert handled and "(file 2.M2.test" in handled[-1]  # store id first, the server key labelled
         assert len(lines(app, "#trace-inbox-log")) > len(stored)  # followed live
 
         app.screen.query_one("#trace-search", Input).value = "PASS DONE"

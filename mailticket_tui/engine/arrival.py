@@ -44,7 +44,15 @@ def thread_parents(raw: bytes) -> tuple[str, ...]:
 
 
 def server_label(protocol: str, key: str, uid: int | None = None) -> str:
-    """The server's name for a message, labelled, kept apart from the store's message number (#id)."""
+    """The server's name for a message, labelled by protocol, kept apart from the store's message number
+    (#id): `uid 17` (IMAP), `uidl <key>` (POP3), `file <key>` (Maildir). An IMAP key that is not the UID is
+    the Message-ID (`use_message_id_as_uid`); an unknown protocol (inbox deleted meanwhile) gets `key`."""
     if protocol == "imap":
-        return f"uid {uid}" if uid is not None else f"key {key}"
-    return f"uidl {key}" if protocol == "pop3" else f"file {key}"
+        if uid is None:
+            return f"uid {key}" if key.isdigit() else f"message-id {key}"
+        return f"uid {uid}" if key in ("", str(uid)) else f"uid {uid}, message-id {key}"
+    if protocol == "pop3":
+        return f"uidl {key}"
+    if protocol == "maildir":
+        return f"file {key}"
+    return f"key {key}"

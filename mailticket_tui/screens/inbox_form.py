@@ -6,7 +6,9 @@ its problems are shown beside the fields they name. The password is never shown 
 empty, says whether one is set, and only a typed value replaces it; the "clear" box beside it drops a stored
 password (to switch to password_env or password_file). The name is editable: the caller renames the inbox
 (its records follow) before saving. "Test" probes the values being edited, before any save; an empty
-password field tests with the stored password. Dismisses with the new InboxSettings.
+password field tests with the stored password; a test that cannot even start (e.g. the password's
+environment variable is unset) is reported by screens/base.py and shown in the help line. Dismisses with
+the new InboxSettings.
 """
 from __future__ import annotations
 
@@ -22,10 +24,12 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
+from textual.worker import Worker
 
 from ..settings import InboxSettings, Settings, SettingsError, settings_from_dict, settings_to_dict
-from ..widgets.probe_result import ProbeFailed, probe_text
+from ..widgets.probe_result import probe_text
 from ..widgets.safe_text import clean
+from .base import WorkerFailures, services_of
 
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Mailbox configuration", ("name", "protocol", "server", "port", "tls", "verify_certificate", "login",
@@ -71,7 +75,7 @@ class InboxTestedInForm(Message):
         self.text = text
 
 
-class InboxFormScreen(ModalScreen[InboxSettings | None]):
+class InboxFormScreen(WorkerFailures, ModalScreen[InboxSettings | None]):
     CSS_PATH = "inbox_form.tcss"
     BINDINGS = [
         Binding("ctrl+s", "save_inbox", "Save", priority=True),
@@ -235,16 +239,15 @@ class InboxFormScreen(ModalScreen[InboxSettings | None]):
         self.query_one("#field-doc", Static).update(Text(f"testing {clean(inbox.name)}…", style="italic"))
         self._test(inbox)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="form-test")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="form-test", name="test the connection")
     def _test(self, inbox: InboxSettings) -> None:
-        services = self.app.services  # type: ignore[attr-defined]
-        try:
-            result = services.test_inbox_settings(inbox)
-        except Exception as exc:  # noqa: BLE001 - e.g. the password's environment variable is not set
-            first = getattr(exc, "problems", None)
-            result = ProbeFailed(message=first[0] if first else str(exc))
+        result = services_of(self).test_inbox_settings(inbox)
         self.post_message(InboxTestedInForm(probe_text(inbox.name, result)))
 
     def on_inbox_tested_in_form(self, message: InboxTestedInForm) -> None:
         self.query_one("#field-doc", Static).update(message.text)
+
+    def worker_failed(self, worker: Worker, line: str) -> None:
+        if worker.group == "form-test":
+            self.query_one("#field-doc", Static).update(Text(line, style="bold red"))
 

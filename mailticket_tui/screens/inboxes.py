@@ -2,7 +2,9 @@
 
 Edit/new open the InboxFormScreen (validation there); saving (a rename first when the name changed),
 deleting, toggling and testing run in thread workers against `Services` and take effect on the engine's
-next pass. Each reload also hands the store's last pass of every inbox to the status bar.
+next pass. Each reload also hands the store's last pass of every inbox to the status bar. A failed worker
+is reported by screens/base.py; here the info line says so (a failed load, test) or the list reloads (a
+failed write, so what is shown is what the store has).
 """
 from __future__ import annotations
 
@@ -14,11 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Static
+from textual.worker import Worker
 
 from ..engine.events import Event, InboxFinished
 from ..settings import InboxSettings
 from ..widgets.paged_table import PagedTable
-from ..widgets.probe_result import ProbeFailed, probe_text
+from ..widgets.probe_result import probe_text
 from ..widgets.safe_text import clean, safe_text
 from .confirm import ConfirmScreen
 from .inbox_form import InboxFormScreen
@@ -41,18 +44,11 @@ class InboxTested(Message):
 
 
 class InboxChanged(Message):
-    """A save, delete or toggle finished (`error` empty on success)."""
+    """A save, delete or toggle succeeded (a failure goes to screens/base.py)."""
 
-    def __init__(self, what: str, error: str = "") -> None:
+    def __init__(self, what: str) -> None:
         super().__init__()
-        self.what, self.error = what, error
-
-
-def _first_line(exc: Exception) -> str:
-    """SettingsError carries its problems one per line; the notification shows the first."""
-    problems = getattr(exc, "problems", None)
-    text = problems[0] if problems else str(exc)
-    return (text.strip().splitlines() or [type(exc).__name__])[0]
+        self.what = what
 
 
 class InboxesScreen(ModeScreen):
@@ -90,7 +86,7 @@ class InboxesScreen(ModeScreen):
             self.action_refresh()
 
     # -- loading -----------------------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, exit_on_error=False, group="inboxes-load")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="inboxes-load", name="load the inboxes")
     def action_refresh(self) -> None:
         self.post_message(InboxesLoaded(self.services.list_inboxes()))
 
@@ -156,18 +152,14 @@ class InboxesScreen(ModeScreen):
         if inbox is not None:
             self._write(inbox, old_name)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="inboxes-write")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="inboxes-write", name="save the inbox")
     def _write(self, inbox: InboxSettings, old_name: str | None = None) -> None:
         """Save; an edited inbox whose name changed is renamed first, so its message records, state and
         tickets follow it (saving under the new name alone would make a second inbox)."""
         renamed = old_name is not None and old_name != inbox.name
-        try:
-            self.services.save_inbox(inbox, rename_from=old_name if renamed else None)
-        except Exception as exc:  # noqa: BLE001 - shown to the admin, one line
-            self.post_message(InboxChanged(f"save {inbox.name}", _first_line(exc)))
-        else:
-            what = f"renamed {old_name} to {inbox.name} and saved it" if renamed else f"saved {inbox.name}"
-            self.post_message(InboxChanged(f"{what}; it takes effect on the next pass"))
+        self.services.save_inbox(inbox, rename_from=old_name if renamed else None)
+        what = f"renamed {old_name} to {inbox.name} and saved it" if renamed else f"saved {inbox.name}"
+        self.post_message(InboxChanged(f"{what}; it takes effect on the next pass"))
 
     def action_toggle_active(self) -> None:
         name = self._selected()
@@ -184,20 +176,13 @@ class InboxesScreen(ModeScreen):
                                  "Mail on the server is not touched.")
         self.app.push_screen(ConfirmScreen(question, "Delete"), lambda yes: yes and self._delete(name))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="inboxes-write")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="inboxes-write", name="delete the inbox")
     def _delete(self, name: str) -> None:
-        try:
-            self.services.delete_inbox(name)
-        except Exception as exc:  # noqa: BLE001
-            self.post_message(InboxChanged(f"delete {name}", str(exc)))
-        else:
-            self.post_message(InboxChanged(f"deleted {name}"))
+        self.services.delete_inbox(name)
+        self.post_message(InboxChanged(f"deleted {name}"))
 
     def on_inbox_changed(self, message: InboxChanged) -> None:
-        if message.error:
-            self.notify(clean(f"{message.what} failed: {message.error}", limit=400), severity="error", markup=False)
-        else:
-            self.notify(clean(message.what), markup=False)
+        self.notify(clean(message.what), markup=False)
         self.action_refresh()
 
     def action_test_inbox(self) -> None:
@@ -206,17 +191,21 @@ class InboxesScreen(ModeScreen):
             self.query_one("#inbox-info", Static).update(Text(f"testing {clean(name)}…", style="italic"))
             self._test(name)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="inboxes-test")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="inboxes-test", name="test the connection")
     def _test(self, name: str) -> None:
-        try:
-            result = self.services.test_inbox(name)
-        except Exception as exc:  # noqa: BLE001 - e.g. the password env var is not set
-            result = ProbeFailed(str(exc))
-        self.post_message(InboxTested(name, result))
+        """A probe that fails at the server comes back as a result; a raise (e.g. the password's environment
+        variable is not set) is a failure of the test itself."""
+        self.post_message(InboxTested(name, self.services.test_inbox(name)))
 
     def on_inbox_tested(self, message: InboxTested) -> None:
         self.query_one("#inbox-info", Static).update(probe_text(message.name, message.result))
 
+    def worker_failed(self, worker: Worker, line: str) -> None:
+        if worker.group in ("inboxes-load", "inboxes-test"):
+            stale = " · the list may be stale (r retries)" if worker.group == "inboxes-load" else ""
+            self.query_one("#inbox-info", Static).update(Text(line + stale, style="bold red"))
+        elif worker.group == "inboxes-write":
+            self.action_refresh()
     @on(DataTable.RowSelected, "#inbox-table")
     async def _row_selected(self, _: DataTable.RowSelected) -> None:
         """Enter on the table (the DataTable consumes the key and says which row)."""

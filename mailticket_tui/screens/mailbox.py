@@ -6,6 +6,10 @@ this inbox. Multi-select (space, a for the page) is kept by message id across pa
 in the info line, and feeds reset / ignore / delete (all selected messages, not only the page's), each
 confirmed and followed by the outcome per message. Enter opens the message detail (headers, decision trace,
 replay, save .eml).
+
+Messages are named by their store id (`#`, the first column: what `mailticket messages reset|ignore|delete ID`
+takes), never by the server's UID or file name, which the detail shows as a separate, labelled field. A page
+that fails to load leaves the last rows in place and says so in the info line (f5 retries).
 """
 from __future__ import annotations
 
@@ -18,9 +22,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Input, Select, Static
+from textual.worker import Worker
 
 from ..engine.events import Event, MessageHandled
-from ..services import ActionResult
 from ..widgets.filter_query import parse_filter
 from ..widgets.paged_table import PagedTable
 from ..widgets.safe_text import clean, safe_text
@@ -30,10 +34,12 @@ from .mode_screen import ModeScreen
 from .outcome import OutcomeScreen
 
 PAGE = 100
-STATUSES = ("new", "processed", "error", "undesired", "ignored")
-STATUS_STYLE = {"error": "bold red", "undesired": "yellow", "ignored": "dim", "new": "cyan", "processed": "green"}
-COLUMNS = [("sel", " ", 1), ("status", "Status", 9), ("date", "Date", 11), ("from", "From", 18),
-           ("subject", "Subject", 30), ("ticket", "Ticket", 9), ("error", "Error", 40), ("id", "#", 7)]
+STATUSES = ("new", "processed", "error", "undesired", "ignored", "duplicate")
+STATUS_STYLE = {"error": "bold red", "undesired": "yellow", "ignored": "dim", "new": "cyan", "processed": "green",
+                "duplicate": "dim green"}
+# "#" first: the store id is what every action and the CLI take, so it must be visible at 80 columns.
+COLUMNS = [("id", "#", 7), ("sel", " ", 1), ("status", "Status", 9), ("date", "Date", 11), ("from", "From", 18),
+           ("subject", "Subject", 30), ("ticket", "Ticket", 9), ("error", "Error", 40)]
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,7 @@ class MailboxScreen(ModeScreen):
         self.selected: dict[int, object] = {}
         self.rows: dict[int, object] = {}
         self.page_info = ""
+        self.page_failed = False  # the last load failed: page_info says why, the rows shown are stale
         self.inbox_names: list[str] = []
         self.has_more = False
         self.total: int | None = None
@@ -149,7 +156,7 @@ class MailboxScreen(ModeScreen):
         ~60 ms at 100k rows: done when the filter or the data changed, not on every page turn)."""
         self._fetch(self.query_state, recount or self.total is None)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="mailbox-page")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="mailbox-page", name="load messages")
     def _fetch(self, query: Query, recount: bool) -> None:
         if not query.inbox:
             self.post_message(MessagesLoaded(query, [], False, 0))
@@ -176,13 +183,13 @@ class MailboxScreen(ModeScreen):
             info += f" of {message.total}"
         elif message.has_more:
             info += " (more: ])"
-        self.page_info = info
+        self.page_info, self.page_failed = info, False
         for message_id in self.selected.keys() & self.rows.keys():
             self.selected[message_id] = self.rows[message_id]  # fresher subject for the confirmation
         self._show_info()
 
     def _show_info(self) -> None:
-        info = Text(self.page_info)
+        info = Text(self.page_info, style="red" if self.page_failed else "")
         if self.selected:
             on_page = len(self.selected.keys() & self.rows.keys())
             info.append(f" · {len(self.selected)} selected", style="bold")
@@ -191,10 +198,10 @@ class MailboxScreen(ModeScreen):
         self.query_one("#mailbox-info", Static).update(info)
 
     def _cells(self, r) -> list[Text]:
-        return [Text("✓" if r.id in self.selected else " ", style="bold"),
+        return [Text(str(r.id), style="bold"), Text("✓" if r.id in self.selected else " ", style="bold"),
                 Text(r.status, style=STATUS_STYLE.get(r.status, "")), Text((r.date or "")[5:16]),
                 safe_text(r.from_addr, limit=120), safe_text(r.subject), Text(r.ticket_ref or ""),
-                safe_text(r.error, "red"), Text(str(r.id))]
+                safe_text(r.error, "red")]
 
     def engine_events(self, batch: list[Event]) -> None:
         if any(isinstance(e, MessageHandled) and e.inbox == self.query_state.inbox for e in batch):
@@ -257,13 +264,9 @@ class MailboxScreen(ModeScreen):
             self.notify(f"scanning {clean(self.query_state.inbox)}…", markup=False)
             self._scan(self.query_state.inbox)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="mailbox-scan")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="mailbox-scan", name="scan the server")
     def _scan(self, inbox: str) -> None:
-        try:
-            result = self.services.scan_mailbox(inbox)
-        except Exception as exc:  # noqa: BLE001 - a server or settings problem, shown in one line
-            self.post_message(ServerScanned(inbox, str(exc).splitlines()[0] if str(exc) else type(exc).__name__, True))
-            return
+        result = self.services.scan_mailbox(inbox)
         line = result.note or (f"{result.listed} on the server: {result.recorded} new shown, "
                                f"{result.vanished} gone since the last look")
         self.post_message(ServerScanned(inbox, line, bool(result.note)))
@@ -337,18 +340,23 @@ class MailboxScreen(ModeScreen):
     def action_delete_messages(self) -> None:
         self._confirm("Delete", "They are deleted from the mail server, then from the store.", "delete_messages")
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="mailbox-act")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="mailbox-act", name="change the messages")
     def _act(self, action: str, verb: str, ids: list[int]) -> None:
-        try:
-            results = getattr(self.services, action)(ids)
-        except Exception as exc:  # noqa: BLE001 - one line per message rather than a dead screen
-            results = [ActionResult(i, False, f"{type(exc).__name__}: {exc}") for i in ids]
-        self.post_message(MessagesActed(verb, results))
+        self.post_message(MessagesActed(verb, getattr(self.services, action)(ids)))
 
     def on_messages_acted(self, message: MessagesActed) -> None:
         self.selected.clear()
         self.app.push_screen(OutcomeScreen(message.title, message.results))
         self._load()
+
+    def worker_failed(self, worker: Worker, line: str) -> None:
+        """A failed page keeps its rows but says they are stale; a failed action may have changed some
+        messages before it stopped, so the page is reloaded (the selection stays, to retry)."""
+        if worker.group == "mailbox-page":
+            self.page_info, self.page_failed = f"{line} · f5 retries", True
+            self._show_info()
+        elif worker.group == "mailbox-act":
+            self._load()
 
     def action_open_message(self) -> None:
         key = self.table.current_key

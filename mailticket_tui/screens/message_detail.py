@@ -1,7 +1,11 @@
 """One message in detail: its record, raw headers, decision trace and error, "what would happen now"
 (a dry-run replay of its raw bytes with the inbox's current settings) and saving the raw .eml.
 
-Everything shown came from mail or a server, so all of it goes through safe_text. Work runs in threads.
+The message is `Message #<store id>` (what `mailticket messages reset|ignore|delete ID` takes); the server's
+name for it is a separate, labelled `Server:` line (uid and folder for IMAP, uidl for POP3, file for Maildir)
+that also says whether it is still there. Everything shown came from mail or a server, so all of it goes
+through safe_text. Work runs in thread workers whose failures are reported by screens/base.py and shown in
+the part of the screen they were meant to fill.
 """
 from __future__ import annotations
 
@@ -17,29 +21,32 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+from textual.worker import Worker
 
+from ..widgets.message_ref import server_line
 from ..widgets.safe_text import clean
+from .base import WorkerFailures, services_of
 from .save_file import SaveFileScreen
 
 HEADER_LIMIT = 64 * 1024
 
 
 class MessageLoaded(Message):
-    def __init__(self, info, trace: str, raw: bytes | None, error: str = "") -> None:
+    def __init__(self, info, trace: str, raw: bytes | None) -> None:
         super().__init__()
-        self.info, self.trace, self.raw, self.error = info, trace, raw, error
+        self.info, self.trace, self.raw = info, trace, raw
 
 
 class ReplayFinished(Message):
-    def __init__(self, result: dict | None, error: str = "") -> None:
+    def __init__(self, result: dict) -> None:
         super().__init__()
-        self.result, self.error = result, error
+        self.result = result
 
 
 class FileSaved(Message):
-    def __init__(self, path: str, error: str = "") -> None:
+    def __init__(self, path: str) -> None:
         super().__init__()
-        self.path, self.error = path, error
+        self.path = path
 
 
 def raw_headers(raw: bytes) -> str:
@@ -58,7 +65,7 @@ def section(title: str, body: str, style: str = "") -> Text:
     return text
 
 
-class MessageDetailScreen(Screen):
+class MessageDetailScreen(WorkerFailures, Screen):
     CSS_PATH = "message_detail.tcss"
     BINDINGS = [
         Binding("escape,q", "close", "Back"),
@@ -74,7 +81,7 @@ class MessageDetailScreen(Screen):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail"):
-            yield Static(Text(f"message #{self.message_id}: loading…"), id="detail-summary", markup=False)
+            yield Static(Text(f"Message #{self.message_id}: loading…"), id="detail-summary", markup=False)
             yield Static("", id="detail-error", markup=False)
             yield Static("", id="detail-trace", markup=False)
             yield Static("", id="detail-replay", markup=False)
@@ -85,27 +92,25 @@ class MessageDetailScreen(Screen):
         self.query_one("#detail").focus()
         self._load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="message-detail")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="message-detail", name="load the message")
     def _load(self) -> None:
-        try:
-            info, trace, raw = self.app.services.message_detail(self.message_id)  # type: ignore[attr-defined]
-        except Exception as exc:  # noqa: BLE001 - e.g. deleted meanwhile
-            self.post_message(MessageLoaded(None, "", None, f"{type(exc).__name__}: {exc}"))
-            return
+        info, trace, raw = services_of(self).message_detail(self.message_id)
         self.post_message(MessageLoaded(info, trace, raw))
+
+    def _server_line(self, info) -> str:
+        """The Server: line; the protocol comes from the inbox's settings (in memory, no query)."""
+        inbox = services_of(self).settings.inbox(info.inbox)
+        return server_line(inbox.protocol if inbox else "", info.key, info.uid, info.folder, info.on_server,
+                           info.uidvalidity)
 
     def on_message_loaded(self, message: MessageLoaded) -> None:
         summary = self.query_one("#detail-summary", Static)
-        if message.info is None:
-            summary.update(Text(clean(f"message #{self.message_id}: {message.error}"), style="bold red"))
-            return
         self.info, self.raw = message.info, message.raw
         i = message.info
-        text = Text(f"message #{i.id}\n", style="bold")
-        for label, value in (("inbox", i.inbox), ("folder", i.folder), ("key", i.key), ("Message-ID", i.message_id),
+        text = Text(f"Message #{i.id}\n", style="bold")
+        for label, value in (("Server", self._server_line(i)), ("inbox", i.inbox), ("Message-ID", i.message_id),
                              ("date", i.date or ""), ("from", i.from_addr), ("subject", i.subject),
-                             ("size", f"{i.size} bytes"), ("status", i.status), ("ticket", i.ticket_ref or "none"),
-                             ("on server", "yes" if i.on_server else "no")):
+                             ("size", f"{i.size} bytes"), ("status", i.status), ("ticket", i.ticket_ref or "none")):
             text.append(f"{label:>11}: ", style="bold")
             text.append(clean(value, limit=2000) + "\n")
         text.append("raw .eml: " + ("stored (s saves it)" if message.raw is not None else "not stored"), style="dim")
@@ -126,25 +131,19 @@ class MessageDetailScreen(Screen):
         self.query_one("#detail-replay", Static).update(Text("replaying…", style="italic"))
         self._replay(self.raw, self.info.inbox)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="message-replay")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="message-replay", name="replay the message")
     def _replay(self, raw: bytes, inbox: str) -> None:
         fd, path = tempfile.mkstemp(suffix=".eml", prefix="mailticket-replay-")
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(raw)
-            result = self.app.services.replay(path, inbox)  # type: ignore[attr-defined]
-        except Exception as exc:  # noqa: BLE001 - shown, not fatal
-            self.post_message(ReplayFinished(None, f"{type(exc).__name__}: {exc}"))
-        else:
-            self.post_message(ReplayFinished(result))
-        finally:
+            result = services_of(self).replay(path, inbox)
+        finally:  # the temporary copy goes whatever happened; a failure still reaches screens/base.py
             Path(path).unlink(missing_ok=True)
+        self.post_message(ReplayFinished(result))
 
     def on_replay_finished(self, message: ReplayFinished) -> None:
         box = self.query_one("#detail-replay", Static)
-        if message.result is None:
-            box.update(Text(clean(f"replay failed: {message.error}", limit=500), style="bold red"))
-            return
         r = message.result
         decision = r.get("decision", {})
         text = Text("What would happen now (dry run, nothing written)\n", style="bold underline")
@@ -168,20 +167,21 @@ class MessageDetailScreen(Screen):
         self.app.push_screen(SaveFileScreen("the raw message", f"message-{self.message_id}.eml"),
                              lambda path: path and self._save(path, raw))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="message-save")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="message-save", name="save the .eml")
     def _save(self, path: str, data: bytes) -> None:
-        try:
-            Path(path).expanduser().write_bytes(data)
-        except OSError as exc:
-            self.post_message(FileSaved(path, exc.strerror or str(exc)))
-        else:
-            self.post_message(FileSaved(path))
+        Path(path).expanduser().write_bytes(data)
+        self.post_message(FileSaved(path))
 
     def on_file_saved(self, message: FileSaved) -> None:
-        if message.error:
-            self.notify(clean(f"cannot write {message.path}: {message.error}"), severity="error", markup=False)
-        else:
-            self.notify(clean(f"saved {message.path}"), markup=False)
+        self.notify(clean(f"saved {message.path}"), markup=False)
+
+    def worker_failed(self, worker: Worker, line: str) -> None:
+        """Say it where the answer would have appeared (a failed save is said by the notification alone)."""
+        if worker.group == "message-detail":
+            self.query_one("#detail-summary", Static).update(
+                Text(f"Message #{self.message_id}: {line}", style="bold red"))
+        elif worker.group == "message-replay":
+            self.query_one("#detail-replay", Static).update(Text(line, style="bold red"))
 
     def action_close(self) -> None:
         self.dismiss(None)

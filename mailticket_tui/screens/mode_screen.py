@@ -1,9 +1,10 @@
 """What the four mode screens share: header, engine status bar and footer around the body, access to the
-services, and the engine's event batches (the app publishes them on a signal).
+services, the one worker-failure path (screens/base.py), and the engine's event batches (the app publishes
+them on a signal).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -11,22 +12,23 @@ from textual.widgets import Footer, Header
 
 from ..engine.events import Event
 from ..widgets.engine_status import EngineStatusBar
+from .base import WorkerFailures, app_of, services_of
 
 if TYPE_CHECKING:
     from ..app import MailTicketApp
     from ..services import Services
 
 
-class ModeScreen(Screen):
-    """Subclasses write `compose_body` and may override `engine_events`."""
+class ModeScreen(WorkerFailures, Screen):
+    """Subclasses write `compose_body` and may override `engine_events` and `worker_failed`."""
 
     @property
     def mt_app(self) -> "MailTicketApp":
-        return cast("MailTicketApp", self.app)
+        return app_of(self)
 
     @property
     def services(self) -> "Services":
-        return self.mt_app.services
+        return services_of(self)
 
     def compose(self) -> ComposeResult:
         yield Header(icon="✉")

@@ -2,7 +2,8 @@
 history and source messages (jump to them in the Mailbox mode), with the operator's actions: the stimuli
 the lifecycle allows from the current state, and a public or private case log entry.
 
-All ticket text came from mail, so it goes through safe_text; service calls run in thread workers.
+All ticket text came from mail, so it goes through safe_text; service calls run in thread workers whose
+failures screens/base.py reports (a failed load is also said in the title line, a failed action reloads).
 """
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
+from textual.worker import Worker
 
 from ..widgets.safe_text import clean, safe_text
+from .base import WorkerFailures, app_of, services_of
 from .choice import ChoiceScreen
 from .log_entry import LogEntryScreen
 from .message_detail import FileSaved
@@ -26,18 +29,18 @@ from .save_file import SaveFileScreen
 
 
 class TicketLoaded(Message):
-    def __init__(self, detail, error: str = "") -> None:
+    def __init__(self, detail) -> None:
         super().__init__()
-        self.detail, self.error = detail, error
+        self.detail = detail
 
 
 class TicketActed(Message):
-    def __init__(self, what: str, error: str = "") -> None:
+    def __init__(self, what: str) -> None:
         super().__init__()
-        self.what, self.error = what, error
+        self.what = what
 
 
-class TicketDetailScreen(Screen):
+class TicketDetailScreen(WorkerFailures, Screen):
     CSS_PATH = "ticket_detail.tcss"
     BINDINGS = [
         Binding("escape,q", "close", "Back"),
@@ -76,18 +79,12 @@ class TicketDetailScreen(Screen):
     def on_mount(self) -> None:
         self._load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-load")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-load", name="load the ticket")
     def _load(self) -> None:
-        try:
-            self.post_message(TicketLoaded(self.app.services.get_ticket(self.ref)))  # type: ignore[attr-defined]
-        except Exception as exc:  # noqa: BLE001
-            self.post_message(TicketLoaded(None, f"{type(exc).__name__}: {exc}"))
+        self.post_message(TicketLoaded(services_of(self).get_ticket(self.ref)))
 
     def on_ticket_loaded(self, message: TicketLoaded) -> None:
         title = self.query_one("#ticket-title", Static)
-        if message.detail is None:
-            title.update(Text(clean(f"{self.ref}: {message.error}", limit=300), style="bold red"))
-            return
         d = self.detail = message.detail
         s = d.summary
         title.update(Text.assemble((f"{s.ref} ", "bold"), (f"[{s.status}] ", "bold cyan"), clean(s.title, limit=300)))
@@ -144,21 +141,14 @@ class TicketDetailScreen(Screen):
         self.app.push_screen(SaveFileScreen(f"attachment {attachment['filename']}", attachment["filename"]),
                              lambda path: path and self._save_attachment(attachment["id"], path))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-save")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-save", name="save the attachment")
     def _save_attachment(self, attachment_id: int, path: str) -> None:
-        try:
-            _, data = self.app.services.attachment_bytes(attachment_id)  # type: ignore[attr-defined]
-            Path(path).expanduser().write_bytes(data)
-        except Exception as exc:  # noqa: BLE001 - OSError or a vanished attachment: said, not fatal
-            self.post_message(FileSaved(path, getattr(exc, "strerror", None) or str(exc)))
-        else:
-            self.post_message(FileSaved(path))
+        _, data = services_of(self).attachment_bytes(attachment_id)
+        Path(path).expanduser().write_bytes(data)
+        self.post_message(FileSaved(path))
 
     def on_file_saved(self, message: FileSaved) -> None:
-        if message.error:
-            self.notify(clean(f"cannot write {message.path}: {message.error}"), severity="error", markup=False)
-        else:
-            self.notify(clean(f"saved {message.path}"), markup=False)
+        self.notify(clean(f"saved {message.path}"), markup=False)
 
     @on(OptionList.OptionSelected, "#ticket-messages")
     async def _message_chosen(self, event: OptionList.OptionSelected) -> None:
@@ -168,7 +158,7 @@ class TicketDetailScreen(Screen):
             return
         inbox = self.detail.message_inboxes[event.option_index]
         self.dismiss(None)
-        await self.app.open_mailbox(inbox, int(event.option.id or 0))  # type: ignore[attr-defined]
+        await app_of(self).open_mailbox(inbox, int(event.option.id or 0))
 
     # -- operator actions -----------------------------------------------------------------------------------------
     def action_apply_stimulus(self) -> None:
@@ -182,34 +172,31 @@ class TicketDetailScreen(Screen):
                                           self.detail.stimuli),
                              lambda stimulus: stimulus and self._stimulus(stimulus))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-act")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-act", name="apply the stimulus")
     def _stimulus(self, stimulus: str) -> None:
-        try:
-            state = self.app.services.ticket_stimulus(self.ref, stimulus)  # type: ignore[attr-defined]
-        except Exception as exc:  # noqa: BLE001
-            self.post_message(TicketActed(stimulus, str(exc)))
-        else:
-            self.post_message(TicketActed(f"{stimulus}: {self.ref} is now {state}"))
+        state = services_of(self).ticket_stimulus(self.ref, stimulus)
+        self.post_message(TicketActed(f"{stimulus}: {self.ref} is now {state}"))
 
     def action_add_log(self) -> None:
         if self.detail is not None:
             self.app.push_screen(LogEntryScreen(self.ref), lambda entry: entry and self._log(*entry))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-act")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-act", name="add the log entry")
     def _log(self, text: str, public: bool) -> None:
-        try:
-            self.app.services.ticket_log(self.ref, text, public=public)  # type: ignore[attr-defined]
-        except Exception as exc:  # noqa: BLE001
-            self.post_message(TicketActed("log entry", str(exc)))
-        else:
-            self.post_message(TicketActed(f"{'public' if public else 'private'} log entry added"))
+        services_of(self).ticket_log(self.ref, text, public=public)
+        self.post_message(TicketActed(f"{'public' if public else 'private'} log entry added"))
 
     def on_ticket_acted(self, message: TicketActed) -> None:
-        if message.error:
-            self.notify(clean(f"{message.what} failed: {message.error}", limit=400), severity="error", markup=False)
-        else:
-            self.notify(clean(message.what), markup=False)
+        self.notify(clean(message.what), markup=False)
         self._load()
+
+    def worker_failed(self, worker: Worker, line: str) -> None:
+        """A failed load leaves the last detail shown and says so; a failed action reloads (the ticket may
+        have moved on meanwhile, e.g. the engine updated it)."""
+        if worker.group == "ticket-load":
+            self.query_one("#ticket-title", Static).update(Text(f"{clean(self.ref)}: {line}", style="bold red"))
+        elif worker.group == "ticket-act":
+            self._load()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -1,7 +1,8 @@
 """Mode 3, Tickets: a paged list with filters (class, status, inbox, caller, org, text), opening the detail.
 
 The filter is one line of `key:value` tokens plus words, e.g. `class:Incident status:new printer`.
-Pages come from `services.list_tickets` in a thread worker (PAGE rows, one extra to know if more exist).
+Pages come from `services.list_tickets` in a thread worker (PAGE rows, one extra to know if more exist); a
+page that fails to load leaves the last rows in place and says so in the info line (f5 retries).
 """
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
+from textual.worker import Worker
 
 from ..engine.events import Event, MessageHandled
 from ..services import TicketFilter
 from ..widgets.filter_query import parse_filter
 from ..widgets.paged_table import PagedTable
-from ..widgets.safe_text import clean, safe_text
+from ..widgets.safe_text import safe_text
 from .mode_screen import ModeScreen
 from .ticket_detail import TicketDetailScreen
 
@@ -35,9 +37,9 @@ class TicketQuery:
 
 
 class TicketsLoaded(Message):
-    def __init__(self, query: TicketQuery, rows: list, has_more: bool, error: str = "") -> None:
+    def __init__(self, query: TicketQuery, rows: list, has_more: bool) -> None:
         super().__init__()
-        self.query, self.rows, self.has_more, self.error = query, rows, has_more, error
+        self.query, self.rows, self.has_more = query, rows, has_more
 
 
 def ticket_filter(text: str) -> TicketFilter:
@@ -75,13 +77,9 @@ class TicketsScreen(ModeScreen):
         self.table.focus()
         self._fetch(self.ticket_query)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="tickets-page")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="tickets-page", name="load tickets")
     def _fetch(self, query: TicketQuery) -> None:
-        try:
-            rows = self.services.list_tickets(query.filters, query.offset, PAGE + 1)
-        except Exception as exc:  # noqa: BLE001
-            self.post_message(TicketsLoaded(query, [], False, f"{type(exc).__name__}: {exc}"))
-            return
+        rows = self.services.list_tickets(query.filters, query.offset, PAGE + 1)
         self.post_message(TicketsLoaded(query, rows[:PAGE], len(rows) > PAGE))
 
     def on_tickets_loaded(self, message: TicketsLoaded) -> None:
@@ -95,9 +93,11 @@ class TicketsScreen(ModeScreen):
         info = (f"tickets {offset + 1}-{offset + len(message.rows)}" if message.rows else "no ticket matches")
         if message.has_more:
             info += " (more: ])"
-        if message.error:
-            info += f" · error: {clean(message.error, limit=200)}"
-        self.query_one("#tickets-info", Static).update(Text(info, style="red" if message.error else ""))
+        self.query_one("#tickets-info", Static).update(Text(info))
+
+    def worker_failed(self, worker: Worker, line: str) -> None:
+        if worker.group == "tickets-page":
+            self.query_one("#tickets-info", Static).update(Text(f"{line} · f5 retries", style="red"))
 
     def engine_events(self, batch: list[Event]) -> None:
         if any(isinstance(e, MessageHandled) and e.ticket_ref for e in batch) and self.ticket_query.offset == 0:

@@ -1,7 +1,10 @@
 """Mode 4, Trace: an inbox's rolling debug trace (from the store, then live from the engine) and the
 engine's event log, both following live and filtered by a search string.
 
-Lines come from servers and mail: they are cleaned before reaching the Log widgets.
+The inbox list comes from the settings in memory (no query); only the stored trace is read in a worker,
+and when that fails the inbox log says so (screens/base.py notifies). Engine events name a message by its
+store id and its labelled server key (widgets/message_ref.py). Lines come from servers and mail: they are
+cleaned before reaching the Log widgets.
 """
 from __future__ import annotations
 
@@ -12,9 +15,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Log, Select, Static
+from textual.worker import Worker
 
 from ..engine.events import Event, TraceLine
-from ..widgets.engine_status import describe_event
 from ..widgets.safe_text import clean, safe_text
 from .mode_screen import ModeScreen
 
@@ -22,9 +25,9 @@ MAX_LINES = 5000
 
 
 class TraceLoaded(Message):
-    def __init__(self, inbox: str, lines: list[str], names: list[str], error: str = "") -> None:
+    def __init__(self, inbox: str, lines: list[str]) -> None:
         super().__init__()
-        self.inbox, self.lines, self.names, self.error = inbox, lines, names, error
+        self.inbox, self.lines = inbox, lines
 
 
 class TraceScreen(ModeScreen):
@@ -55,28 +58,33 @@ class TraceScreen(ModeScreen):
         self._render_engine_log()
         self._load(self.inbox)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="trace-load")
     def _load(self, inbox: str) -> None:
+        """Pick the inbox among the current settings' (none yet, or renamed/deleted: the first), then read
+        its stored trace in a worker."""
         names = sorted(i.name for i in self.services.settings.inboxes)
-        inbox = inbox if inbox in names else (names[0] if names else "")  # none yet, or renamed/deleted
-        try:
-            lines = self.services.trace_lines(inbox) if inbox else []
-        except Exception as exc:  # noqa: BLE001 - e.g. the inbox was deleted meanwhile
-            self.post_message(TraceLoaded(inbox, [], names, str(exc)))
-            return
-        self.post_message(TraceLoaded(inbox, lines, names))
-
-    def on_trace_loaded(self, message: TraceLoaded) -> None:
+        inbox = inbox if inbox in names else (names[0] if names else "")
         select = self.query_one("#trace-inbox", Select)
         with self.prevent(Select.Changed):
-            select.set_options([(safe_text(n, limit=40), n) for n in message.names])
-            if message.inbox in message.names:
-                select.value = message.inbox
-        self.inbox = message.inbox
+            select.set_options([(safe_text(n, limit=40), n) for n in names])
+            if inbox:
+                select.value = inbox
+        self.inbox = inbox
+        self._fetch(inbox)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="trace-load", name="load the trace")
+    def _fetch(self, inbox: str) -> None:
+        self.post_message(TraceLoaded(inbox, self.services.trace_lines(inbox) if inbox else []))
+
+    def on_trace_loaded(self, message: TraceLoaded) -> None:
+        if message.inbox != self.inbox:
+            return  # an answer for an inbox the user has since left
         self.inbox_lines = message.lines[-MAX_LINES:]
-        if message.error:
-            self.inbox_lines.append(f"cannot read the trace: {message.error}")
         self._render_inbox_log()
+
+    def worker_failed(self, worker: Worker, line: str) -> None:
+        if worker.group == "trace-load":
+            self.inbox_lines = [line]
+            self._render_inbox_log()
 
     def _matches(self, line: str) -> bool:
         return not self.search or self.search.lower() in line.lower()
@@ -95,7 +103,7 @@ class TraceScreen(ModeScreen):
         inbox_log = self.query_one("#trace-inbox-log", Log)
         engine_log = self.query_one("#trace-engine-log", Log)
         for event in batch:
-            line = describe_event(event)
+            line = self.mt_app.describe(event)
             if self._matches(line):
                 engine_log.write_line(clean(line, limit=2000))
             if isinstance(event, TraceLine) and event.inbox == self.inbox:

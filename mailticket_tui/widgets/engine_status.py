@@ -2,13 +2,15 @@
 
 The app owns the facts (`MailTicketApp.engine_view`, replaced on every coalesced engine report, seeded
 with each inbox's last pass from the store at start); this widget only watches and renders them. Inbox
-names and server errors go through safe_text.
+names and server errors go through safe_text. `describe_event` writes the engine's event log, where a
+message is `#<store id>` with its server key labelled (widgets/message_ref.py).
 """
 from __future__ import annotations
 
 import datetime as dt
 import time
 from dataclasses import dataclass, field, fields, replace
+from typing import Callable
 
 from rich.text import Text
 from textual.widgets import Static
@@ -25,6 +27,7 @@ from ..engine.events import (
     PassStarted,
     TraceLine,
 )
+from .message_ref import message_label
 from .safe_text import clean
 
 
@@ -100,22 +103,29 @@ def stored_pass(info) -> InboxPass | None:
     return InboxPass(info.name, at, short_counters(counters), info.last_error or "")
 
 
-def describe_event(event: Event, now: float | None = None) -> str:
-    """One line of the engine's event log (raw: the caller cleans it for display). Never raises: an event
-    type this TUI does not know (a newer engine) is shown by its repr."""
+def _no_protocol(inbox: str) -> str:
+    return ""
+
+
+def describe_event(event: Event, now: float | None = None,
+                   protocol_of: Callable[[str], str] = _no_protocol) -> str:
+    """One line of the engine's event log (raw: the caller cleans it for display). `protocol_of(inbox)`
+    labels a message's server key (uid, uidl, file); without it the key is just `key`. Never raises: an
+    event type this TUI does not know (a newer engine) is shown by its repr."""
     stamp = _clock(time.time() if now is None else now)
     try:
-        return _describe(event, stamp)
+        return _describe(event, stamp, protocol_of)
     except Exception:  # noqa: BLE001 - a broken repr or field must not take the log (or the app) down
         return f"{stamp} unreadable event {type(event).__name__}"
 
 
-def _describe(event: Event, stamp: str) -> str:
+def _describe(event: Event, stamp: str, protocol_of: Callable[[str], str]) -> str:
     if isinstance(event, TraceLine):
         return f"{stamp} {event.inbox}: {event.line}"
     if isinstance(event, MessageHandled):
         ref = event.ticket_ref or ""
-        return f"{stamp} {event.inbox}: message {event.key} -> {event.status} {ref} {event.reason}"
+        label = message_label(event.message_row_id, protocol_of(event.inbox), event.key)
+        return f"{stamp} {event.inbox}: message {label} -> {event.status} {ref} {event.reason}"
     if isinstance(event, InboxFinished):
         error = f"; ERROR {event.error}" if event.error else ""
         return f"{stamp} {event.inbox}: finished: {event.counters.line()}{error}"

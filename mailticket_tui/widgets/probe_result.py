@@ -1,24 +1,9 @@
 """A connection test's result (services.test_inbox -> ProbeResult) as one precise, safe line."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
 
 from .safe_text import clean
-
-
-@dataclass(frozen=True)
-class ProbeFailed:
-    """A test that failed before reaching the server (e.g. the password's environment variable is unset)."""
-
-    message: str
-    ok: bool = False
-    stage: str = "settings"
-    message_count: int | None = None
-    capabilities: tuple[str, ...] = ()
-    warning: str | None = None
-    tls: str = "none"
 
 
 def probe_text(name: str, result) -> Text:
