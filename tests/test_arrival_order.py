@@ -74,3 +74,26 @@ def test_reset_all_errors_retries_in_arrival_order(mail_account, tmp_path, store
     expect_one_ticket_per_thread()
     # the trace names each message by its store number, the server UID labelled beside it
     assert "message #12 (uid 12): processed" in out, out
+
+
+def test_uidvalidity_change_with_a_reply_to_mail_we_never_saw(mail_account, tmp_path, store_url, capsys) -> None:
+    """A reply whose parent was never ours is held back in a normal pass; after a UIDVALIDITY change the
+    re-keying pass must give it its new key once, not a placeholder beside its old record."""
+    from .test_runner_sync import recreate
+
+    mail_account.create_folder("Support")
+    raws = [make_mail(subject="Re: elsewhere", message_id="<re-out@acme.example>",
+                      in_reply_to="<outside@elsewhere.example>"),
+            make_mail(subject="Plain request", message_id="<plain@acme.example>")]
+    for raw in raws:
+        mail_account.append(raw, folder="Support")
+    cli = Cli(store_url, capsys)
+    cli.use(write_settings(tmp_path, inbox_toml("support", "imap", mail_account, mailbox="Support")))
+    code, out, _ = cli.run_once("-v")
+    assert code == 0 and "held back" in out, out
+    recreate(mail_account, "Support", raws)
+    code, out, _ = cli.run_once("-v")
+    assert code == 0 and "re-keyed, not processed again" in out, out
+    assert sorted(t.title for t in Ticket.select()) == ["Plain request", "Re: elsewhere"]
+    assert len(records()) == 2 and all(r.status == "processed" and r.on_server for r in records())
+    assert cli.run_once()[0] == 0 and len(records()) == 2

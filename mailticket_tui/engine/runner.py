@@ -154,7 +154,7 @@ class InboxPass:
                 finished = False
                 break
             more_follow = position < len(queue) - 1
-            if (raw is not None and more_follow and held_bytes + len(raw) <= HOLD_BYTES
+            if (raw is not None and more_follow and not rekey and held_bytes + len(raw) <= HOLD_BYTES
                     and self._awaits_request(raw)):
                 self._hold(uidvalidity, remote, raw)
                 held.append((remote, raw))
@@ -410,7 +410,13 @@ class InboxPass:
         ).order_by(MailMessage.id).first()
         if old is None:
             return False
+        here = (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder) & (
+            MailMessage.uidvalidity == where.uidvalidity) & (MailMessage.key == where.key)
+        if MailMessage.select().where(here & (MailMessage.status != "new")).exists():
+            return True  # already dealt with under its new key; the old record is retired with its epoch
         with database_proxy.atomic():
+            # a placeholder under the new key (a reply held back earlier in this pass) gives way to the record
+            MailMessage.delete().where(here & (MailMessage.status == "new") & MailMessage.ticket.is_null()).execute()
             old.uidvalidity, old.key, old.uid, old.on_server = where.uidvalidity, where.key, where.uid, True
             old.vanished_at = None
             old.save()
