@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from mailticket_tui.engine import faults, process
 from mailticket_tui.services import Services, open_services
@@ -141,6 +141,7 @@ actions = st.one_of(
 
 def apply(services: Services, action: tuple, monkeypatch) -> None:
     kind = action[0]
+    event(f"action {kind}" + (f", killed at {action[2][0]}" if kind == "run" and action[2] else ""))
     if kind == "run":
         run(services, action[1], action[2], monkeypatch)
     elif kind == "reject_unknown_senders":  # a wrong setting, one pass, then the admin fixes it
@@ -184,7 +185,7 @@ def test_a_clean_run_threads_every_reply_even_out_of_order(monkeypatch) -> None:
     assert result["threads"]["re1-0@acme.example"] == ("processed", "Thread 0")
 
 
-@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(out_of_order=st.sets(st.integers(0, THREADS - 1), max_size=2).map(lambda s: tuple(sorted(s))),
        sequence=st.lists(actions, min_size=1, max_size=6))
 def test_any_operator_sequence_ends_like_one_clean_run(out_of_order, sequence, monkeypatch) -> None:
