@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     export = csub.add_parser("export", help="write the store's settings as TOML")
     export.add_argument("--with-secrets", action="store_true", help="include passwords given by value")
     export.add_argument("-o", "--output", help="write to this file (mode 0600 with secrets) instead of stdout")
+    example = csub.add_parser("example", help="print the commented example file: every key, its default, its help")
+    example.add_argument("--markdown", action="store_true", help="the settings reference as a Markdown table")
 
     inbox = sub.add_parser("inbox", help="inboxes")
     isub = inbox.add_subparsers(dest="action", required=True)
@@ -148,8 +150,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "config" and args.action == "example":  # needs no store and no settings file
+        from .settings_docs import example_toml, settings_markdown
+
+        sys.stdout.write(settings_markdown() if args.markdown else example_toml())
+        return EXIT_OK
     if args.command == "config" and args.action == "check":
-        settings = load_settings_file(args.file)
+        from .settings_compat import load_settings_file_with_notes
+
+        settings, notes = load_settings_file_with_notes(args.file)
+        for note in notes:  # what was read as a reference (iTop) spelling
+            print(f"{args.file}: {_safe(note)}")
         print(f"{args.file}: OK ({len(settings.inboxes)} inboxes)")
         return EXIT_OK
     url, explicit = _store_url(args)
@@ -340,11 +351,11 @@ def _show_message(services, args) -> int:
 def _cmd_outbox(services, args) -> int:
     rows = services.list_outbox(pending_only=args.pending)
     if args.json:
-        _print_json(rows)
+        _print_json([r.as_json() for r in rows])
         return EXIT_OK
     for r in rows:
-        state = f"sent {r['sent']}" if r["sent"] else f"pending ({r['attempts']} attempts) {_safe(r['last_error'])}"
-        print(f"{r['id']:5} {r['kind']:13} {_safe(r['to'])[:30]:30} {_safe(r['subject'])[:40]:40} {state}")
+        state = f"sent {r.sent}" if r.sent else f"pending ({r.attempts} attempts) {_safe(r.last_error)}"
+        print(f"{r.id:5} {r.kind:13} {_safe(r.to_addr)[:30]:30} {_safe(r.subject)[:40]:40} {state}")
     return EXIT_OK
 
 
@@ -389,11 +400,11 @@ def _print_ticket(d) -> None:
         print(f"contacts: {_safe(', '.join(d.contacts))}")
     print(f"\n{_safe(d.description_text).strip()}\n")
     for entry in d.case_log:
-        print(f"--- {entry['date']} {entry['log']} {_safe(entry['author'])}\n{_safe(entry['text']).strip()}\n")
+        print(f"--- {entry.date} {entry.log} {_safe(entry.author)}\n{_safe(entry.text).strip()}\n")
     for att in d.attachments:
-        print(f"attachment: {_safe(att['filename'])} ({att['content_type']}, {att['size']} bytes)")
+        print(f"attachment: {_safe(att.filename)} ({att.content_type}, {att.size} bytes)")
     for change in d.history:
-        print(f"history: {change['date']} {_safe(change['who'])}: {_safe(change['summary'])} {','.join(change['fields'])}")
+        print(f"history: {change.date} {_safe(change.who)}: {_safe(change.summary)} {','.join(change.fields)}")
     print(f"allowed stimuli: {', '.join(d.stimuli) or 'none'}")
 
 

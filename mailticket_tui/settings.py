@@ -25,20 +25,28 @@ from .engine.parse.options import (
     DEFAULT_MULTILINE_DELIMITER_PATTERNS,
     ParseOptions,
 )
-from .engine.parse.safe_regex import SETTING_FLAGS, pattern_error
 from .engine.parse.safe_regex import PatternError, compile_pattern  # noqa: F401 - re-exported: one compiler
+from .setting_types import TYPES, Duration, Size, parse_kv_lines, parse_wxh, typed_default, typed_factory
 
-TICKET_CLASSES = ("UserRequest", "Incident", "Change", "Problem")
-_SIZE_RE = re.compile(r"^\s*(\d+)\s*([KMG]?)B?\s*$", re.IGNORECASE)
-_WXH_RE = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*$", re.IGNORECASE)
+__all__ = ["Duration", "Size", "parse_kv_lines", "parse_wxh", "PatternError", "compile_pattern"]
+
+TICKET_CLASSES = ("UserRequest", "Incident", "Change", "RoutineChange", "NormalChange", "EmergencyChange", "Problem")
 
 
-def spec(kind: str, doc: str, choices: tuple[str, ...] = (), default: Any = MISSING, factory: Any = MISSING) -> Any:
-    """A dataclass field carrying its validation kind and its documentation."""
-    meta = {"kind": kind, "doc": doc, "choices": choices}
+def spec(kind: str, doc: str, choices: tuple[str, ...] = (), default: Any = MISSING, factory: Any = MISSING, *,
+         group: str = "", ref: str = "", effect: bool = True, unit: str = "s", unique: bool = False,
+         example: Any = MISSING) -> Any:
+    """One setting, declared once: its type (a name in setting_types.TYPES), help text, allowed values, default,
+    the form group it belongs to, the reference's name for it when it differs (`ref`), whether it takes
+    effect here (`effect=False`: kept for parity with the reference only), a duration's unit, and whether
+    its store column is unique, and the value `config example` shows when it is not the default. The
+    validator, the store columns, the forms, `config example` and the docs are all read from this. The
+    default is given as written in a file and kept as its typed value."""
+    meta = {"kind": kind, "doc": doc, "choices": choices, "group": group, "ref": ref, "effect": effect,
+            "unit": unit, "unique": unique, "example": example}
     if factory is not MISSING:
-        return field(default_factory=factory, metadata=meta)
-    return field(default=default, metadata=meta)
+        return field(default_factory=typed_factory(kind, factory, meta), metadata=meta)
+    return field(default=typed_default(kind, default, meta), metadata=meta)
 
 
 class SettingsError(Exception):
@@ -51,71 +59,60 @@ class SettingsError(Exception):
 
 @dataclass(frozen=True)
 class StoreSettings:
-    url: str = spec("str", "Database URL: sqlite:///PATH (default, in the XDG data dir) or postgresql://USER@HOST/DB.", default="")
+    url: str = spec("str", "Database URL: sqlite:///PATH (default, in the XDG data dir) or postgresql://USER@HOST/DB.", default="", group="Store", example="sqlite:///var/lib/mailticket/mailticket.db")
 
 
 @dataclass(frozen=True)
 class EngineSettings:
-    periodicity: int = spec("int", "Seconds between passes of `mailticket run` and the TUI's background engine.", default=30)
-    debug: bool = spec("bool", "Echo engine traces to stdout (cron logs), as `run -v` does.", default=False)
+    periodicity: Duration = spec("duration", "Seconds between passes of `mailticket run` and the TUI's background engine.", default=30, group="Polling", unit="s")
+    debug: bool = spec("bool", "Echo engine traces to stdout (cron logs), as `run -v` does.", default=False, group="Polling")
     notify_errors_to: str = spec(
-        "email", "Admin address that receives engine-level error reports (messages too big to download).", default="")
-    notify_errors_from: str = spec("email", "Sender of those reports (both must be set).", default="")
-    retention_period: int = spec(
-        "int", "Hours (the reference's knob) a record is kept after its message left the server; the longer of "
-        "this and vanished_retention_days applies.", default=1)
-    vanished_retention_days: int = spec(
-        "int", "Days the record of a vanished message is kept so a reappearing message is never reprocessed.", default=30
-    )
+        "email", "Admin address that receives engine-level error reports (messages too big to download).", default="", group="Errors")
+    notify_errors_from: str = spec("email", "Sender of those reports (both must be set).", default="", group="Errors")
+    retention_period: Duration = spec(
+        "duration", "Hours (the reference's knob) a record is kept after its message left the server; the longer of "
+        "this and vanished_retention_days applies.", default=1, group="Retention", unit="h")
+    vanished_retention_days: Duration = spec(
+        "duration", "Days the record of a vanished message is kept so a reappearing message is never reprocessed.", default=30, group="Retention", unit="d")
     body_parts_order: tuple[str, ...] = spec(
-        "str_list", "MIME types tried in order for the body.", factory=lambda: DEFAULT_BODY_PARTS_ORDER
-    )
+        "str_list", "MIME types tried in order for the body.", factory=lambda: DEFAULT_BODY_PARTS_ORDER, group="Reading mail")
     pop3_auth_option: str = spec(
-        "enum", "POP3 login method of inboxes that leave pop3_auth at USER.", ("USER", "APOP"), default="USER")
+        "enum", "POP3 login method of inboxes that leave pop3_auth at USER.", ("USER", "APOP", "PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5"), default="USER", group="Polling")
     imap_options: tuple[str, ...] = spec(
-        "str_list", "Accepted for parity with the reference; per-inbox `tls` and `verify_certificate` decide.",
-        factory=lambda: ("imap",),
-    )
+        "str_list", "The reference's IMAP connection flags; here per-inbox `tls` and `verify_certificate` decide.",
+        factory=lambda: ("imap",), group="Parity only", effect=False)
     imap_open_options: tuple[str, ...] = spec(
-        "str_list", "Accepted for parity with the reference (PHP imap_open flags); has no effect here.", factory=tuple
-    )
-    maximum_email_size: str = spec("size", "Bigger messages are not processed (error record). 0 = no limit.", default="10M")
-    big_files_dir: str = spec("str", "Folder where too-big messages are saved as .eml (empty = not saved).", default="")
+        "str_list", "PHP imap_open flags in the reference.", factory=tuple, group="Parity only", effect=False)
+    maximum_email_size: Size = spec("size", "Bigger messages are not processed (error record). 0 = no limit.", default="10M", group="Errors")
+    big_files_dir: str = spec("str", "Folder where too-big messages are saved as .eml (empty = not saved).", default="", group="Errors")
     exclude_attachment_types: tuple[str, ...] = spec(
-        "str_list", "MIME types of attachments that are dropped.", factory=lambda: DEFAULT_EXCLUDE_ATTACHMENT_TYPES
-    )
-    images_minimum_size: str = spec("wxh", "Smaller images (signature logos) are dropped, WxH.", default="100x20")
-    images_maximum_size: str = spec("wxh", "Bigger images are scaled down, WxH (empty = never).", default="")
-    recommended_max_allowed_packet: str = spec("size", "Parity only (MySQL warning in the reference).", default="10M")
+        "str_list", "MIME types of attachments that are dropped.", factory=lambda: DEFAULT_EXCLUDE_ATTACHMENT_TYPES, group="Attachments")
+    images_minimum_size: tuple[int, ...] = spec("wxh", "Smaller images (signature logos) are dropped, WxH.", default="100x20", group="Attachments")
+    images_maximum_size: tuple[int, ...] = spec("wxh", "Bigger images are scaled down, WxH (empty = never).", default="", group="Attachments")
+    recommended_max_allowed_packet: Size = spec("size", "A MySQL max_allowed_packet warning in the reference.", default="10M", group="Parity only", effect=False)
     undesired_subject_patterns: tuple[str, ...] = spec(
-        "regex_list", "Subjects matching any of these are undesired (always case-insensitive).", factory=tuple
-    )
-    undesired_purge_delay: int = spec("int", "Days undesired mail stays on the server (0 = delete at once).", default=7)
-    use_message_id_as_uid: bool = spec("bool", "Identify IMAP messages by Message-ID instead of UID (Gmail).", default=False)
+        "regex_list", "Subjects matching any of these are undesired (always case-insensitive).", factory=tuple, group="Reading mail")
+    undesired_purge_delay: Duration = spec("duration", "Days undesired mail stays on the server (0 = delete at once).", default=7, group="Retention", unit="d")
+    use_message_id_as_uid: bool = spec("bool", "Identify IMAP messages by Message-ID instead of UID (Gmail).", default=False, group="Polling")
     introductory_patterns: tuple[str, ...] = spec(
         "regex_list", "Lines just above a quote delimiter that are removed too (always case-insensitive).",
-        factory=lambda: DEFAULT_INTRODUCTORY_PATTERNS,
-    )
+        factory=lambda: DEFAULT_INTRODUCTORY_PATTERNS, group="Reading mail")
     multiline_delimiter_patterns: tuple[str, ...] = spec(
         "regex_list", "Whole-body patterns; the earliest match cuts the reply.",
-        factory=lambda: DEFAULT_MULTILINE_DELIMITER_PATTERNS,
-    )
+        factory=lambda: DEFAULT_MULTILINE_DELIMITER_PATTERNS, group="Reading mail")
     delimiter_patterns: dict[str, bool] = spec(
         "delimiters", "Line pattern -> true (stop here) or false (drop this line).",
-        factory=lambda: dict(DEFAULT_DELIMITER_PATTERNS),
-    )
+        factory=lambda: dict(DEFAULT_DELIMITER_PATTERNS), group="Reading mail")
     html_tags_to_remove: dict[str, tuple[str, ...]] = spec(
         "tags", "HTML tag -> class tokens removed from replies (empty list = every such tag).",
-        factory=lambda: dict(DEFAULT_HTML_TAGS_TO_REMOVE),
-    )
+        factory=lambda: dict(DEFAULT_HTML_TAGS_TO_REMOVE), group="Reading mail")
     eml_attachment_mime_type: str = spec(
-        "str", "Content type of the original message attached to error forwards.", default="application/octet-stream"
-    )
-    aggregate_replies: bool = spec("bool", "Thread replies by stored Message-IDs (In-Reply-To/References).", default=True)
-    strip_signature: bool = spec("bool", "Remove the sender's signature from the new part of replies.", default=False)
-    inline_image_max_width: int = spec("int", "Parity only (unused by the reference too).", default=500)
-    lease_seconds: int = spec("int", "How long an inbox claim lasts without renewal (crashed runner recovery).", default=300)
-    trace_max_bytes: str = spec("size", "Size of each inbox's rolling debug trace.", default="500K")
+        "str", "Content type of the original message attached to error forwards.", default="application/octet-stream", group="Errors")
+    aggregate_replies: bool = spec("bool", "Thread replies by stored Message-IDs (In-Reply-To/References).", default=True, group="Reading mail")
+    strip_signature: bool = spec("bool", "Remove the sender's signature from the new part of replies.", default=False, group="Reading mail")
+    inline_image_max_width: int = spec("int", "Unused by the reference too.", default=500, group="Parity only", effect=False)
+    lease_seconds: Duration = spec("duration", "How long an inbox claim lasts without renewal (crashed runner recovery).", default=300, group="Polling", unit="s")
+    trace_max_bytes: Size = spec("size", "Size of each inbox's rolling debug trace.", default="500K", group="Retention")
 
     def parse_options(self) -> ParseOptions:
         return ParseOptions(
@@ -132,83 +129,74 @@ class EngineSettings:
 
 @dataclass(frozen=True)
 class SmtpSettings:
-    server: str = spec("str", "SMTP server for outgoing mail (empty = nothing is sent).", default="")
-    port: int = spec("int", "SMTP port (587 for STARTTLS, 465 for implicit TLS).", default=587)
-    tls: str = spec("enum", "Transport security.", ("ssl", "starttls", "none"), default="starttls")
-    verify_certificate: bool = spec("bool", "Verify the server certificate.", default=True)
-    login: str = spec("str", "SMTP login (empty = no authentication).", default="")
-    password: str = spec("secret", "SMTP password by value.", default="")
-    password_env: str = spec("str", "Environment variable holding the SMTP password.", default="")
-    password_file: str = spec("str", "File holding the SMTP password.", default="")
-    sender: str = spec("email", "Default From address of outgoing mail.", default="")
+    server: str = spec("str", "SMTP server for outgoing mail (empty = nothing is sent).", default="", group="SMTP server", example="smtp.example.com")
+    port: int = spec("int", "SMTP port (587 for STARTTLS, 465 for implicit TLS).", default=587, group="SMTP server")
+    tls: str = spec("enum", "Transport security.", ("ssl", "starttls", "none"), default="starttls", group="SMTP server")
+    verify_certificate: bool = spec("bool", "Verify the server certificate.", default=True, group="SMTP server")
+    login: str = spec("str", "SMTP login (empty = no authentication).", default="", group="SMTP server", example="helpdesk@example.com")
+    password: str = spec("secret", "SMTP password by value.", default="", group="SMTP server")
+    password_env: str = spec("str", "Environment variable holding the SMTP password.", default="", group="SMTP server", example="MAILTICKET_SMTP_PASSWORD")
+    password_file: str = spec("str", "File holding the SMTP password.", default="", group="SMTP server")
+    sender: str = spec("email", "Default From address of outgoing mail.", default="", group="SMTP server", example="helpdesk@example.com")
 
 
 @dataclass(frozen=True)
 class InboxSettings:
-    name: str = spec("str", "Unique name of the inbox (used by --inbox and `config import`).", default="")
-    protocol: str = spec("enum", "Mail protocol.", ("imap", "pop3", "maildir"), default="imap")
-    server: str = spec("str", "Host name or IP; for maildir, the Maildir folder path.", default="")
-    port: int = spec("int", "Port; 0 = the protocol's default for the TLS mode (993/143, 995/110).", default=0)
-    tls: str = spec("enum", "ssl = implicit TLS, starttls, or none (plain text).", ("ssl", "starttls", "none"), default="ssl")
-    verify_certificate: bool = spec("bool", "Verify the server certificate (turning it off is shown as a warning).", default=True)
-    login: str = spec("str", "Login; also the inbox's own address.", default="")
-    password: str = spec("secret", "Password by value (prefer password_env or password_file).", default="")
-    password_env: str = spec("str", "Environment variable holding the password.", default="")
-    password_file: str = spec("str", "File holding the password (first line).", default="")
-    pop3_auth: str = spec("enum", "POP3 login method.", ("USER", "APOP"), default="USER")
-    mailbox: str = spec("str", "IMAP folder or Maildir subfolder; empty = INBOX.", default="INBOX")
-    active: bool = spec("bool", "Only active inboxes are polled.", default=True)
-    trace: bool = spec("bool", "Keep a rolling debug trace for this inbox.", default=False)
+    name: str = spec("str", "Unique name of the inbox (used by --inbox and `config import`).", default="", group="Mailbox configuration", unique=True, example="support")
+    protocol: str = spec("enum", "Mail protocol.", ("imap", "pop3", "maildir"), default="imap", group="Mailbox configuration")
+    server: str = spec("str", "Host name or IP; for maildir, the Maildir folder path.", default="", group="Mailbox configuration", example="imap.example.com")
+    port: int = spec("int", "Port; 0 = the protocol's default for the TLS mode (993/143, 995/110).", default=0, group="Mailbox configuration", example=993)
+    tls: str = spec("enum", "ssl = implicit TLS, starttls, or none (plain text).", ("ssl", "starttls", "none"), default="ssl", group="Mailbox configuration")
+    verify_certificate: bool = spec("bool", "Verify the server certificate (turning it off is shown as a warning).", default=True, group="Mailbox configuration")
+    login: str = spec("str", "Login; also the inbox's own address.", default="", group="Mailbox configuration", example="support@example.com")
+    password: str = spec("secret", "Password by value (prefer password_env or password_file).", default="", group="Mailbox configuration")
+    password_env: str = spec("str", "Environment variable holding the password.", default="", group="Mailbox configuration", example="SUPPORT_PASSWORD")
+    password_file: str = spec("str", "File holding the password (first line).", default="", group="Mailbox configuration")
+    pop3_auth: str = spec("enum", "POP3 login method.", ("USER", "APOP", "PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5"), default="USER", group="Mailbox configuration")
+    mailbox: str = spec("str", "IMAP folder or Maildir subfolder; empty = INBOX.", default="INBOX", group="Mailbox configuration")
+    active: bool = spec("bool", "Only active inboxes are polled.", default=True, group="Mailbox configuration")
+    trace: bool = spec("bool", "Keep a rolling debug trace for this inbox.", default=False, group="Mailbox configuration")
     behavior: str = spec(
         "enum", "both: update a related ticket or create one; create_only; update_only.",
-        ("both", "create_only", "update_only"), default="both",
-    )
-    email_storage: str = spec("enum", "After success: keep on the server, delete, or move.", ("keep", "delete", "move"), default="keep")
-    target_folder: str = spec("str", "Folder for email_storage = move.", default="")
-    target_class: str = spec("enum", "Ticket class created.", TICKET_CLASSES, default="UserRequest")
+        ("both", "create_only", "update_only"), default="both", group="Behaviour on incoming emails")
+    email_storage: str = spec("enum", "After success: keep on the server, delete, or move.", ("keep", "delete", "move"), default="keep", group="Behaviour on incoming emails")
+    target_folder: str = spec("str", "Folder for email_storage = move.", default="", group="Behaviour on incoming emails")
+    target_class: str = spec("enum", "Ticket class created.", TICKET_CLASSES, default="UserRequest", group="Behaviour on incoming emails")
     ticket_default_values: dict[str, str] = spec(
-        "kv", "Values of new tickets: a table, or 'field:value' lines in one string.", factory=dict
-    )
-    ticket_default_title: str = spec("str", "Title when the subject is empty (default 'No subject').", default="")
+        "kv", "Values of new tickets: a table, or 'field:value' lines in one string.", factory=dict, group="Behaviour on incoming emails", example={"priority": "medium", "org_id": "Example Corp"})
+    ticket_default_title: str = spec("str", "Title when the subject is empty (default 'No subject').", default="", group="Behaviour on incoming emails")
     title_pattern: str = spec(
         "regex", "Regex finding a ticket ref in the subject; groups are tried as refs. Like every pattern: a Python "
-        "regex or the reference's /.../flags form (engine/parse/safe_regex.py).", default="")
-    stimuli: dict[str, str] = spec("kv", "state -> stimulus applied after an update by mail.", factory=dict)
+        "regex or the reference's /.../flags form (engine/parse/safe_regex.py).", default="", group="Behaviour on incoming emails", example="R-([0-9]{6})")
+    stimuli: dict[str, str] = spec("kv", "state -> stimulus applied after an update by mail.", factory=dict, group="Behaviour on incoming emails", example={"pending": "ev_reopen"})
     unknown_caller_behavior: str = spec(
         "enum", "Unknown sender: create a person or reject the mail.", ("create_contact", "reject_email"),
-        default="reject_email",
-    )
-    unknown_caller_rejection_reply: str = spec("str", "Reply sent to rejected unknown senders (empty = none).", default="")
-    caller_default_values: dict[str, str] = spec("kv", "Values of persons created for unknown senders.", factory=dict)
+        default="reject_email", group="Unknown callers")
+    unknown_caller_rejection_reply: str = spec("text", "Reply sent to rejected unknown senders (empty = none).", default="", group="Unknown callers")
+    caller_default_values: dict[str, str] = spec("kv", "Values of persons created for unknown senders.", factory=dict, group="Unknown callers", example={"first_name": "Unknown", "name": "Caller"})
     error_behavior: str = spec(
         "enum", "A message that failed: keep it marked as error, or delete it.", ("mark_as_error", "delete"),
-        default="mark_as_error",
-    )
-    notify_errors_to: str = spec("email", "Forward failed mails to this address.", default="")
-    notify_errors_from: str = spec("email", "Sender of those forwards.", default="")
+        default="mark_as_error", group="Emails in error")
+    notify_errors_to: str = spec("email", "Forward failed mails to this address.", default="", group="Emails in error")
+    notify_errors_from: str = spec("email", "Sender of those forwards.", default="", group="Emails in error")
     import_additional_contacts: str = spec(
         "enum", "Link To/Cc people who exist as ticket contacts.",
-        ("never", "only_on_creation", "only_on_update", "always"), default="never",
-    )
-    aliases: tuple[str, ...] = spec("str_list", "Other addresses of this mailbox (never made contacts).", factory=tuple)
+        ("never", "only_on_creation", "only_on_update", "always"), default="never", group="Additional contacts")
+    aliases: tuple[str, ...] = spec("str_list", "Other addresses of this mailbox (never made contacts).", factory=tuple, group="Additional contacts")
     auto_mail_behavior: str = spec(
         "enum", "Auto-replies, bounces, list and bulk mail: undesired (kept undesired_purge_delay days), deleted at "
         "once, ignored (kept), or processed like any mail (never answered).",
-        ("undesired", "delete", "ignored", "process"), default="undesired",
-    )
+        ("undesired", "delete", "ignored", "process"), default="undesired", group="MailTicket extras")
     closed_ticket_behavior: str = spec(
         "enum", "A reply to a resolved/closed ticket: reopen it, open a new linked ticket, or reject.",
-        ("reopen", "new_linked", "reject"), default="new_linked",
-    )
-    reopen_stimulus: str = spec("str", "Stimulus used when closed_ticket_behavior = reopen.", default="ev_reopen")
+        ("reopen", "new_linked", "reject"), default="new_linked", group="MailTicket extras")
+    reopen_stimulus: str = spec("str", "Stimulus used when closed_ticket_behavior = reopen.", default="ev_reopen", group="MailTicket extras")
     other_sender_behavior: str = spec(
         "enum", "A reply from someone neither caller nor contact: accept, accept as private log, or reject.",
-        ("accept", "private", "reject"), default="accept",
-    )
+        ("accept", "private", "reject"), default="accept", group="MailTicket extras")
     ambiguous_caller_behavior: str = spec(
         "enum", "Several persons share the sender's address: take the first active one, or error.",
-        ("first_active", "error"), default="first_active",
-    )
+        ("first_active", "error"), default="first_active", group="MailTicket extras")
 
 
 @dataclass(frozen=True)
@@ -232,32 +220,7 @@ SECTIONS: dict[str, type] = {"store": StoreSettings, "engine": EngineSettings, "
 
 def parse_size(text: str | int) -> int:
     """'10M' -> bytes (K/M/G are powers of 1024, like the reference); raises ValueError on '10Q'."""
-    if isinstance(text, int):
-        return text
-    match = _SIZE_RE.match(text)
-    if not match:
-        raise ValueError(f"{text!r} is not a size; write a number with an optional K, M or G suffix, e.g. '10M'")
-    return int(match.group(1)) * 1024 ** " KMG".index((match.group(2) or " ").upper())
-
-
-def parse_wxh(text: str) -> tuple[int, int] | None:
-    """'100x20' -> (100, 20); '' -> None; raises ValueError otherwise."""
-    if not text.strip():
-        return None
-    match = _WXH_RE.match(text)
-    if not match:
-        raise ValueError(f"{text!r} is not a size in pixels; write WIDTHxHEIGHT, e.g. '100x20'")
-    return int(match.group(1)), int(match.group(2))
-
-
-def parse_kv_lines(text: str) -> dict[str, str]:
-    """The reference's 'field:value' lines (blank lines and lines without ':' are reported by the validator)."""
-    result: dict[str, str] = {}
-    for line in text.splitlines():
-        if line.strip():
-            key, _, value = line.partition(":")
-            result[key.strip()] = value.strip()
-    return result
+    return int(Size(text))
 
 
 def resolve_secret(value: str, env: str, file: str, where: str) -> str:
@@ -282,91 +245,10 @@ def _did_you_mean(key: str, known: list[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _check_value(kind: str, choices: tuple[str, ...], value: Any, path: str, problems: list[str],
-                 name: str = "") -> Any:
-    """Validate one value of a given kind; return it normalised (tuples, dicts) or None after a problem.
+def _check_value(meta: Any, value: Any, path: str, problems: list[str], name: str = "") -> Any:
+    """Validate one value through its type (setting_types.TYPES); the typed value, or None after a problem.
     `name` is the setting's key: patterns are compiled with the flags the engine adds for that setting."""
-    flags = SETTING_FLAGS.get(name, 0)
-
-    def wrong(expected: str) -> None:
-        problems.append(f"{path}: expected {expected}, got {type(value).__name__} {value!r}")
-
-    if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int):
-            return wrong("an integer")
-        if value < 0:
-            return problems.append(f"{path}: must not be negative, got {value}")
-        return value
-    if kind == "bool":
-        return value if isinstance(value, bool) else wrong("true or false")
-    if kind in ("str", "secret", "email"):
-        if not isinstance(value, str):
-            return wrong("a string")
-        if kind == "email" and value and not re.match(r"^[^@\s]+@[^@\s]+$", value):
-            return problems.append(f"{path}: {value!r} is not an email address")
-        return value
-    if kind == "enum":
-        if not isinstance(value, str):
-            return wrong("a string")
-        if value not in choices:
-            hint = _did_you_mean(value, list(choices))
-            return problems.append(f"{path}: unknown value {value!r}{hint}; choose one of {', '.join(choices)}")
-        return value
-    if kind == "size":
-        try:
-            parse_size(value if isinstance(value, (str, int)) and not isinstance(value, bool) else "?")
-        except ValueError as exc:
-            return problems.append(f"{path}: {exc}")
-        return str(value)
-    if kind == "wxh":
-        if not isinstance(value, str):
-            return wrong("a string like '100x20'")
-        try:
-            parse_wxh(value)
-        except ValueError as exc:
-            return problems.append(f"{path}: {exc}")
-        return value
-    if kind == "regex":
-        if not isinstance(value, str):
-            return wrong("a string")
-        return value if _valid_regex(value, path, problems, flags) else None
-    if kind in ("str_list", "regex_list"):
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return wrong("a list of strings")
-        if kind == "regex_list" and not all(
-                [_valid_regex(v, f"{path}[{i}]", problems, flags) for i, v in enumerate(value)]):
-            return None
-        return tuple(value)
-    if kind == "kv":
-        if isinstance(value, str):
-            bad = [line for line in value.splitlines() if line.strip() and ":" not in line]
-            if bad:
-                return problems.append(f"{path}: line {bad[0]!r} is not 'field:value'")
-            return parse_kv_lines(value)
-        if not isinstance(value, dict) or not all(isinstance(v, (str, int)) for v in value.values()):
-            return wrong("a table of strings or 'field:value' lines")
-        return {str(k): str(v) for k, v in value.items()}
-    if kind == "delimiters":
-        if not isinstance(value, dict) or not all(isinstance(v, bool) for v in value.values()):
-            return wrong("a table of pattern = true|false")
-        if not all([_valid_regex(k, f"{path}.{k!r}", problems, flags) for k in value]):
-            return None
-        return dict(value)
-    if kind == "tags":
-        if not isinstance(value, dict) or not all(
-            isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()
-        ):
-            return wrong("a table of tag = [class, ...]")
-        return {k: tuple(v) for k, v in value.items()}
-    raise AssertionError(f"unknown kind {kind}")
-
-
-def _valid_regex(pattern: str, path: str, problems: list[str], flags: int = 0) -> bool:
-    """Through the engine's own compiler (engine/parse/safe_regex.py): accepted here means it runs there."""
-    problem = pattern_error(pattern, flags)
-    if problem:
-        problems.append(f"{path}: {problem}")
-    return problem is None
+    return TYPES[meta["kind"]].check(value, path, problems, {**meta, "name": name})
 
 
 def _build(cls: type, data: Any, path: str, problems: list[str]) -> Any:
@@ -380,8 +262,7 @@ def _build(cls: type, data: Any, path: str, problems: list[str]) -> Any:
         if key not in known:
             problems.append(f"{path}.{key}: unknown key{_did_you_mean(key, list(known))}")
             continue
-        meta = known[key].metadata
-        checked = _check_value(meta["kind"], meta["choices"], value, f"{path}.{key}", problems, key)
+        checked = _check_value(known[key].metadata, value, f"{path}.{key}", problems, key)
         if checked is not None:
             values[key] = checked
     return cls(**values)
@@ -461,6 +342,9 @@ def mailbox_clashes(candidates: Iterable[tuple[str, InboxSettings]], others: Ite
 
 def settings_from_dict(data: dict, source: str = "settings") -> Settings:
     """Validate a parsed TOML document; raises SettingsError listing every problem with its key path."""
+    from .settings_compat import accept_reference_spellings  # late: that module reads this schema
+
+    data = accept_reference_spellings(data)  # the reference's spellings (iTop files) are read as ours
     problems: list[str] = []
     known = ["store", "engine", "ticket_log", "smtp", "org_domains", "inbox"]
     parts: dict[str, Any] = {}
@@ -523,22 +407,15 @@ def load_settings_file(path: str | Path) -> Settings:
 # ---------------------------------------------------------------- export
 
 
-def plain_value(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [plain_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain_value(v) for k, v in value.items()}
-    return value
+def plain_table(obj: Any, with_secrets: bool = True) -> dict:
+    """One settings object as its TOML table: each value written back by its type (a size as written,
+    "10M", not its bytes); secrets only when asked."""
+    return {f.name: TYPES[f.metadata["kind"]].plain(getattr(obj, f.name)) for f in fields(obj)
+            if with_secrets or f.metadata["kind"] != "secret"}
 
 
 def _table(obj: Any, with_secrets: bool) -> dict:
-    out = {}
-    for f in fields(obj):
-        value = getattr(obj, f.name)
-        if f.metadata["kind"] == "secret" and not with_secrets:
-            continue
-        out[f.name] = plain_value(value)
-    return out
+    return plain_table(obj, with_secrets)
 
 
 def settings_to_dict(settings: Settings, with_secrets: bool = False) -> dict:

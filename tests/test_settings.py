@@ -30,7 +30,7 @@ def problems_of(data: dict) -> list[str]:
 
 def test_every_problem_is_reported_with_its_key_path() -> None:
     problems = problems_of({
-        "engine": {"maximum_email_size": "10Q", "periodicty": 3, "images_minimum_size": "1x", "debug": "yes",
+        "engine": {"maximum_email_size": "10Q", "periodicty": 3, "images_minimum_size": "1x", "debug": "maybe",
                    "introductory_patterns": ["(unclosed"]},
         "inbox": [{"name": "a", "server": "x", "login": "l", "protocol": "imapp", "title_pattern": "(("}],
         "enigne": {},
@@ -62,10 +62,14 @@ def test_inbox_cross_field_rules() -> None:
 
 def test_defaults_are_the_reference_declared_ones() -> None:
     engine = EngineSettings()
-    assert engine.periodicity == 30 and engine.maximum_email_size == "10M"
+    # typed once: sizes in bytes (remembering how they were written), durations in seconds, pixels as numbers
+    assert engine.periodicity == 30 and engine.maximum_email_size == 10 * 1024 ** 2
+    assert engine.maximum_email_size.text == "10M" and engine.trace_max_bytes == 500 * 1024
     assert engine.body_parts_order == ("text/html", "text/plain")
     assert engine.exclude_attachment_types == ("application/exe",)
-    assert engine.images_minimum_size == "100x20" and engine.undesired_purge_delay == 7
+    assert engine.images_minimum_size == (100, 20) and engine.images_maximum_size == ()
+    assert engine.undesired_purge_delay == 7 * 86400 and engine.retention_period == 3600
+    assert engine.vanished_retention_days.in_unit("d") == 30
     assert len(engine.introductory_patterns) == 3 and len(engine.multiline_delimiter_patterns) == 5
     assert engine.delimiter_patterns == {"^>.*$": False}
     inbox = InboxSettings()

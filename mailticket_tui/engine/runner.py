@@ -21,7 +21,7 @@ from typing import Iterator
 
 from peewee import PeeweeException
 
-from ..settings import InboxSettings, Settings, SettingsError, parse_size, resolve_secret
+from ..settings import InboxSettings, Settings, SettingsError, resolve_secret
 from ..store.models import DebugTrace, Inbox, InboxState, MailMessage, MessageRef, database_proxy, utcnow
 from . import faults, leases
 from .arrival import arrival_order, server_label, thread_parents
@@ -315,7 +315,7 @@ class InboxPass:
         """Records of messages gone from the server are kept vanished_retention_days, then dropped; error
         and ignored records stay until an operator acts."""
         engine = self.settings.engine
-        keep = max(dt.timedelta(days=engine.vanished_retention_days), dt.timedelta(hours=engine.retention_period))
+        keep = dt.timedelta(seconds=max(engine.vanished_retention_days, engine.retention_period))  # durations in s
         limit = utcnow() - keep
         MailMessage.delete().where(
             (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
@@ -327,7 +327,7 @@ class InboxPass:
         """(message, raw) in queue order, fetched in batches (source.fetch_many) and consumed lazily, so a
         stop request wastes at most one batch. raw is None for a too-big message (never downloaded here)
         and for one that left the server before it was read."""
-        limit = parse_size(self.settings.engine.maximum_email_size)
+        limit = self.settings.engine.maximum_email_size
         small = [m.key for m in queue if not (limit and m.size > limit)]
         stream = source.fetch_many(small) if small else iter(())
         ahead: tuple[str, bytes] | None = None
@@ -348,7 +348,7 @@ class InboxPass:
     def _one(self, source: MailSource, state: InboxState, uidvalidity: int | None,
              remote: RemoteMessage, raw: bytes | None, rekey: bool) -> None:
         where = Located(self.row.id, self.folder, uidvalidity, remote.key, remote.uid, remote.size)
-        limit = parse_size(self.settings.engine.maximum_email_size)
+        limit = self.settings.engine.maximum_email_size
         if limit and remote.size > limit:
             try:
                 self._too_big(source, state, where, limit)
@@ -374,7 +374,7 @@ class InboxPass:
     def _too_big(self, source: MailSource, state: InboxState, where: Located, limit: int) -> None:
         """Never download a too-big message into memory: stream it to big_files_dir when set."""
         headers = email.parser.BytesHeaderParser().parsebytes(source.fetch_headers(where.key))
-        reason = f"message too big: {where.size} bytes (maximum_email_size {self.settings.engine.maximum_email_size} = {limit} bytes)"
+        reason = f"message too big: {where.size} bytes (maximum_email_size {limit.text} = {int(limit)} bytes)"
         saved = ""
         if self.settings.engine.big_files_dir:
             name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{self.inbox.name}-{where.folder}-{where.uidvalidity}-{where.key}")
@@ -431,7 +431,7 @@ class InboxPass:
 
     def _schedule_purges(self, uidvalidity: int | None) -> None:
         """Undesired mail older than undesired_purge_delay days leaves the server."""
-        limit = utcnow() - dt.timedelta(days=self.settings.engine.undesired_purge_delay)
+        limit = utcnow() - dt.timedelta(seconds=self.settings.engine.undesired_purge_delay)
         MailMessage.update(disposition_pending="delete").where(
             (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
             & (MailMessage.uidvalidity == uidvalidity) & (MailMessage.status == "undesired")
@@ -510,7 +510,7 @@ class InboxPass:
         """Keep the rolling trace within trace_max_bytes (oldest lines go first)."""
         if not self.inbox.trace:
             return
-        budget = parse_size(self.settings.engine.trace_max_bytes)
+        budget = self.settings.engine.trace_max_bytes
         total = 0
         cutoff = None
         for line in DebugTrace.select(DebugTrace.id, DebugTrace.line).where(

@@ -8,6 +8,7 @@ identical attachments, and works unchanged when several machines share one Postg
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import fields
 
 from peewee import (
     BigIntegerField,
@@ -21,6 +22,9 @@ from peewee import (
     Model,
     TextField,
 )
+
+from ..setting_types import TYPES
+from ..settings import InboxSettings
 
 database_proxy = DatabaseProxy()
 
@@ -55,45 +59,21 @@ class SettingsEntry(BaseModel):
 
 
 class Inbox(BaseModel):
-    """One polled mailbox folder with every field of the reference's inbox form and our behaviour fields."""
+    """One polled mailbox folder: a column per inbox setting, declared by the settings schema (settings.py,
+    InboxSettings; each type says its column in setting_types.py). A new setting is a new column: the
+    schema-drift test then asks for its migration step."""
 
-    name = CharField(unique=True)
-    protocol = CharField(default="imap")
-    server = CharField()
-    port = IntegerField(default=0)
-    tls = CharField(default="ssl")
-    verify_certificate = BooleanField(default=True)
-    login = CharField(default="")
-    password = CharField(default="")  # by value (store file is 0600); empty when by reference
-    password_env = CharField(default="")
-    password_file = CharField(default="")
-    mailbox = CharField(default="INBOX")
-    active = BooleanField(default=True)
-    trace = BooleanField(default=False)
-    pop3_auth = CharField(default="USER")
-    behavior = CharField(default="both")
-    email_storage = CharField(default="keep")
-    target_folder = CharField(default="")
-    target_class = CharField(default="UserRequest")
-    ticket_default_values = TextField(default="{}")  # JSON object field -> value
-    ticket_default_title = CharField(default="")
-    title_pattern = CharField(default="")
-    stimuli = TextField(default="{}")  # JSON object state -> stimulus
-    unknown_caller_behavior = CharField(default="reject_email")
-    unknown_caller_rejection_reply = TextField(default="")
-    caller_default_values = TextField(default="{}")
-    error_behavior = CharField(default="mark_as_error")
-    notify_errors_to = CharField(default="")
-    notify_errors_from = CharField(default="")
-    import_additional_contacts = CharField(default="never")
-    aliases = TextField(default="[]")  # JSON list
-    auto_mail_behavior = CharField(default="undesired")
-    closed_ticket_behavior = CharField(default="new_linked")
-    reopen_stimulus = CharField(default="ev_reopen")
-    other_sender_behavior = CharField(default="accept")
-    ambiguous_caller_behavior = CharField(default="first_active")
     created = DateTimeField(default=utcnow)
     updated = DateTimeField(default=utcnow)
+
+
+def _add_setting_columns(model: type[BaseModel], settings_class: type) -> None:
+    for setting in fields(settings_class):
+        spec = {**setting.metadata, "name": setting.name}
+        model._meta.add_field(setting.name, TYPES[setting.metadata["kind"]].column(spec))
+
+
+_add_setting_columns(Inbox, InboxSettings)
 
 
 class InboxState(BaseModel):

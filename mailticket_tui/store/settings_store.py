@@ -18,13 +18,13 @@ from ..settings import (
     StoreSettings,
     inbox_label,
     mailbox_clashes,
-    plain_value,
+    plain_table,
     settings_from_dict,
 )
+from ..setting_types import TYPES
 from .models import Inbox, SettingsEntry, database_proxy, utcnow
 from .secrets import seal, unseal
 
-_JSON_KINDS = ("kv", "str_list")
 _SECTIONS = ("engine", "smtp", "ticket_log", "org_domains")
 
 
@@ -33,23 +33,15 @@ def store_is_empty() -> bool:
 
 
 def _inbox_row_values(inbox: InboxSettings) -> dict:
-    values = {}
-    for f in fields(InboxSettings):
-        value = getattr(inbox, f.name)
-        values[f.name] = json.dumps(plain_value(value)) if f.metadata["kind"] in _JSON_KINDS else value
+    """Each setting in its column, as its type stores it (the columns are declared by the same schema)."""
+    values = {f.name: TYPES[f.metadata["kind"]].to_column(getattr(inbox, f.name)) for f in fields(InboxSettings)}
     values["password"] = seal(inbox.password)
     return values
 
 
 def inbox_settings_from_row(row: Inbox) -> InboxSettings:
-    values = {}
-    for f in fields(InboxSettings):
-        value = getattr(row, f.name)
-        if f.metadata["kind"] == "kv":
-            value = dict(json.loads(value or "{}"))
-        elif f.metadata["kind"] == "str_list":
-            value = tuple(json.loads(value or "[]"))
-        values[f.name] = value
+    values = {f.name: TYPES[f.metadata["kind"]].from_column(getattr(row, f.name), {**f.metadata, "name": f.name})
+              for f in fields(InboxSettings)}
     values["password"] = unseal(row.password, f"inbox {row.name}")
     return InboxSettings(**values)
 
@@ -97,7 +89,7 @@ def save_settings(settings: Settings, source: str = "") -> None:
         if problems:
             raise SettingsError([f"{source}: {p}" if source else p for p in problems])
         for section, obj in (("engine", settings.engine), ("smtp", settings.smtp)):
-            data = {f.name: plain_value(getattr(obj, f.name)) for f in fields(obj)}
+            data = plain_table(obj)
             if section == "smtp":
                 data["password"] = seal(obj.password)
             if section == "smtp" and not obj.password:
@@ -109,6 +101,19 @@ def save_settings(settings: Settings, source: str = "") -> None:
         _put("org_domains", dict(settings.org_domains))
         for inbox in settings.inboxes:
             save_inbox(inbox)
+
+
+def save_global_sections(settings: Settings) -> None:
+    """Write [engine], [smtp], [ticket_log] and [org_domains] exactly as given, in one transaction, leaving
+    every inbox alone (the TUI's global settings form). Unlike `save_settings`, an empty SMTP password is
+    stored empty: the caller decides whether the stored one is kept (it passes it back) or dropped."""
+    from ..settings import settings_to_dict
+
+    document = settings_to_dict(settings, with_secrets=True)
+    document["smtp"]["password"] = seal(settings.smtp.password)
+    with database_proxy.atomic():
+        for section in _SECTIONS:
+            _put(section, document[section])
 
 
 def _put(section: str, data: dict) -> None:
