@@ -166,7 +166,7 @@ protocols = imap pop3
 ssl_cert = <{r}/tls/server.crt
 ssl_key = <{r}/tls/server.key
 disable_plaintext_auth = no
-auth_mechanisms = plain login apop
+auth_mechanisms = plain login apop cram-md5  # cram-md5 needs the passdb scheme=PLAIN below
 auth_failure_delay = 0  # tests try wrong passwords; the 2 s default would slow them
 log_path = {r}/log/dovecot.log
 info_log_path = {r}/log/dovecot-info.log

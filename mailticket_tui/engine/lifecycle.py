@@ -1,10 +1,12 @@
 """Ticket classes as data: ref prefix, states, stimuli and transitions (an iTop-like lifecycle per class).
 
-Adding a class or a transition is editing this table, not code.
+Adding a class or a transition is editing this table, not code. The reference's Change subclasses
+(RoutineChange, NormalChange, EmergencyChange: its target_class values) share the Change lifecycle and its
+`C-` prefix here; a ref says "a change", its ticket's class says which kind.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,9 @@ LIFECYCLES: dict[str, Lifecycle] = {
         ("resolved", "closed"),
     ),
 }
+# After Change, so that class_of_ref("C-...") names the base class.
+LIFECYCLES.update({name: replace(LIFECYCLES["Change"], klass=name)
+                   for name in ("RoutineChange", "NormalChange", "EmergencyChange")})
 
 
 def lifecycle(klass: str) -> Lifecycle:
@@ -76,7 +81,7 @@ def lifecycle(klass: str) -> Lifecycle:
 
 
 def class_of_ref(ref: str) -> str | None:
-    """'R-000123' -> 'UserRequest'."""
+    """'R-000123' -> 'UserRequest'; a 'C-' ref is 'Change' (its subclasses share the prefix)."""
     for cycle in LIFECYCLES.values():
         if ref.upper().startswith(cycle.prefix):
             return cycle.klass
