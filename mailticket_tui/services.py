@@ -23,11 +23,15 @@ from .engine.sources import SourceError, open_source
 from .engine.steps import AbortProcessing, Context, run_steps
 from .engine.tickets import TicketError, add_log_entry, apply_stimulus, record_change, record_event
 from .settings import (
+    EngineSettings,
     InboxSettings,
     Settings,
     SettingsError,
+    SmtpSettings,
     config_search_path,
     load_settings_file,
+    resolve_secret,
+    settings_from_dict,
     settings_to_dict,
     without_secrets,
 )
@@ -105,6 +109,27 @@ class ActionResult:
 
 
 @dataclass(frozen=True)
+class OutboxItem:
+    """One outgoing mail: what was sent, what waits and why (`sent` is None while it waits)."""
+
+    id: int
+    kind: str
+    to_addr: str
+    from_addr: str
+    subject: str
+    message_id: str
+    created: str | None
+    sent: str | None
+    attempts: int
+    last_error: str
+
+    def as_json(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "to": self.to_addr, "from": self.from_addr, "subject": self.subject,
+                "message_id": self.message_id, "created": self.created, "sent": self.sent,
+                "attempts": self.attempts, "last_error": self.last_error}
+
+
+@dataclass(frozen=True)
 class TicketSummary:
     ref: str
     klass: str
@@ -123,14 +148,57 @@ class TicketSummary:
 
 
 @dataclass(frozen=True)
+class CaseLogItem:
+    """One case log entry, its HTML turned to text; `author` is "name <email>"."""
+
+    log: str  # public_log | private_log
+    author: str
+    date: str | None
+    text: str
+    message_id: str  # of the mail that wrote it; "" for an operator's entry
+
+    def as_json(self) -> dict:
+        return {"log": self.log, "author": self.author, "date": self.date, "text": self.text,
+                "message_id": self.message_id}
+
+
+@dataclass(frozen=True)
+class AttachmentItem:
+    """An attachment's description; its bytes come from Services.attachment_bytes(id)."""
+
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    inline: bool
+
+    def as_json(self) -> dict:
+        return {"id": self.id, "filename": self.filename, "content_type": self.content_type, "size": self.size,
+                "inline": self.inline}
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One audited change: a processed message or an operator's action."""
+
+    date: str | None
+    who: str
+    fields: tuple[str, ...]  # the fields and logs it changed
+    summary: str
+
+    def as_json(self) -> dict:
+        return {"date": self.date, "who": self.who, "fields": list(self.fields), "summary": self.summary}
+
+
+@dataclass(frozen=True)
 class TicketDetail:
     summary: TicketSummary
     description: str
     description_text: str
     contacts: tuple[str, ...]
-    case_log: tuple[dict, ...]
-    attachments: tuple[dict, ...]
-    history: tuple[dict, ...]
+    case_log: tuple[CaseLogItem, ...]  # newest first
+    attachments: tuple[AttachmentItem, ...]
+    history: tuple[HistoryItem, ...]  # oldest first
     messages: tuple[str, ...]
     message_rows: tuple[int, ...]
     stimuli: tuple[str, ...]
@@ -139,8 +207,9 @@ class TicketDetail:
 
     def as_json(self) -> dict:
         return {**self.summary.as_json(), "description": self.description, "contacts": list(self.contacts),
-                "case_log": list(self.case_log), "attachments": list(self.attachments),
-                "history": list(self.history), "messages": list(self.messages), "parent": self.parent,
+                "case_log": [e.as_json() for e in self.case_log],
+                "attachments": [a.as_json() for a in self.attachments],
+                "history": [c.as_json() for c in self.history], "messages": list(self.messages), "parent": self.parent,
                 "stimuli": list(self.stimuli)}
 
 
@@ -253,6 +322,31 @@ class Services:
             inbox = replace(inbox, password=stored.password, password_env=stored.password_env,
                             password_file=stored.password_file)
         return test_connection(source_config(inbox, self.settings))
+
+    # -- global settings --------------------------------------------------------------------------
+    def save_global_settings(self, engine: EngineSettings, smtp: SmtpSettings, ticket_log: dict[str, str],
+                             org_domains: dict[str, str]) -> Settings:
+        """Replace [engine], [smtp], [ticket_log] and [org_domains]; inboxes are not touched. Validated by
+        settings.py over the whole document (the stored inboxes included) before anything is written:
+        SettingsError, with key paths such as `engine.maximum_email_size`, when it does not pass.
+        `smtp.password` is stored as given, empty included: a caller keeping the stored password passes it
+        back (the form does when its field is left empty). Takes effect on the engine's next pass."""
+        from .store.settings_store import save_global_sections
+
+        edited = replace(self.settings, engine=engine, smtp=smtp, ticket_log=dict(ticket_log),
+                         org_domains=dict(org_domains))
+        document = settings_to_dict(edited, with_secrets=True)
+        document.pop("store")  # the store's URL is not a setting the store holds
+        save_global_sections(settings_from_dict(document))
+        return self.reload()
+
+    def test_smtp_settings(self, smtp: SmtpSettings):
+        """Connect, secure, log in and QUIT with these [smtp] values (saved or not); no mail is sent. The
+        password is resolved as for sending (by value, password_env or password_file): an unset variable or an
+        unreadable file raises SettingsError; a server problem comes back as the probe's result."""
+        from .engine.outbound import probe_smtp
+
+        return probe_smtp(smtp, resolve_secret(smtp.password, smtp.password_env, smtp.password_file, "smtp"))
 
     # -- engine -----------------------------------------------------------------------------------
     def run_once(self, only: list[str] | None = None, sink: EventSink = ignore_events,
@@ -370,14 +464,13 @@ class Services:
                              else "record deleted (already gone from the server)") for r in group]
 
     # -- outbox -----------------------------------------------------------------------------------
-    def list_outbox(self, pending_only: bool = False, limit: int = 500) -> list[dict]:
+    def list_outbox(self, pending_only: bool = False, limit: int = 500) -> list[OutboxItem]:
         """Outgoing mail, newest first: what was sent, what waits and why."""
         query = Outbox.select().order_by(Outbox.id.desc()).limit(limit)
         if pending_only:
             query = query.where(Outbox.sent.is_null())
-        return [{"id": o.id, "kind": o.kind, "to": o.to_addr, "from": o.from_addr, "subject": o.subject,
-                 "message_id": o.message_id, "created": _iso(o.created), "sent": _iso(o.sent),
-                 "attempts": o.attempts, "last_error": o.last_error} for o in query]
+        return [OutboxItem(o.id, o.kind, o.to_addr, o.from_addr, o.subject, o.message_id, _iso(o.created),
+                           _iso(o.sent), o.attempts, o.last_error) for o in query]
 
     # -- tickets ----------------------------------------------------------------------------------
     def list_tickets(self, filters: TicketFilter = TicketFilter(), offset: int = 0,
@@ -407,15 +500,15 @@ class Services:
         ticket = _ticket(ref)
         contacts = tuple(p.email for p in Person.select(Person.email).join(TicketContact)
                          .where(TicketContact.ticket == ticket).order_by(Person.email))
-        log = tuple({"log": e.log, "author": f"{e.author_name} <{e.author_email}>".strip(), "date": _iso(e.date),
-                     "text": html_to_text(e.html), "message_id": e.message_id}
+        log = tuple(CaseLogItem(e.log, f"{e.author_name} <{e.author_email}>".strip(), _iso(e.date),
+                                html_to_text(e.html), e.message_id)
                     for e in CaseLogEntry.select().where(CaseLogEntry.ticket == ticket)
                     .order_by(CaseLogEntry.date.desc(), CaseLogEntry.id.desc()))
-        attachments = tuple({"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
-                             "inline": a.inline} for a in Attachment.select(
-                                 Attachment.id, Attachment.filename, Attachment.content_type, Attachment.size,
-                                 Attachment.inline).where(Attachment.ticket == ticket).order_by(Attachment.id))
-        history = tuple({"date": _iso(c.date), "who": c.who, "fields": json.loads(c.fields), "summary": c.summary}
+        attachments = tuple(AttachmentItem(a.id, a.filename, a.content_type, a.size, a.inline)
+                            for a in Attachment.select(Attachment.id, Attachment.filename, Attachment.content_type,
+                                                       Attachment.size, Attachment.inline)
+                            .where(Attachment.ticket == ticket).order_by(Attachment.id))
+        history = tuple(HistoryItem(_iso(c.date), c.who, tuple(json.loads(c.fields)), c.summary)
                         for c in Change.select().where(Change.ticket == ticket).order_by(Change.id))
         messages = list(MailMessage.select(MailMessage.id, MailMessage.message_id, Inbox.name)
                         .join(Inbox).where(MailMessage.ticket == ticket).order_by(MailMessage.id))

@@ -82,7 +82,7 @@ async def test_detail_stimulus_log_and_attachment(tmp_path: Path) -> None:
         app.screen.query_one(TextArea).text = "Called the user back."
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert detail.detail.case_log[0]["text"].strip() == "Called the user back."  # newest first
+        assert detail.detail.case_log[0].text.strip() == "Called the user back."  # newest first
 
         await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket")
         assert detail.query_one(TabbedContent).active == "attachments"

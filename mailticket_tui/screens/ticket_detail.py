@@ -99,22 +99,22 @@ class TicketDetailScreen(WorkerFailures, Screen):
         self.query_one("#ticket-overview", Static).update(overview)
         log = Text()
         for entry in d.case_log:
-            log.append(clean(f"{entry['date']} · {entry['log']} · {entry['author']}", limit=300) + "\n", style="bold")
-            log.append(clean(entry["text"], multiline=True, limit=100_000).strip() + "\n\n")
+            log.append(clean(f"{entry.date} · {entry.log} · {entry.author}", limit=300) + "\n", style="bold")
+            log.append(clean(entry.text, multiline=True, limit=100_000).strip() + "\n\n")
         self.query_one("#ticket-caselog", Static).update(log or Text("(empty)", style="dim"))
         self.query_one("#ticket-contacts", Static).update(
             Text(clean("\n".join(d.contacts), multiline=True)) if d.contacts else Text("(none)", style="dim"))
         attachments = self.query_one("#ticket-attachments", OptionList)
         attachments.clear_options()
         attachments.add_options([
-            Option(safe_text(f"{a['filename']}  ({a['content_type']}, {a['size']} bytes"
-                             f"{', inline' if a['inline'] else ''})  enter: save"), id=str(a["id"]))
+            Option(safe_text(f"{a.filename}  ({a.content_type}, {a.size} bytes"
+                             f"{', inline' if a.inline else ''})  enter: save"), id=str(a.id))
             for a in d.attachments])
         attachments.highlighted = 0 if d.attachments else None
         history = Text()
         for change in d.history:
-            history.append(clean(f"{change['date']} {change['who']}: {change['summary']} "
-                                 f"({', '.join(map(str, change['fields']))})", limit=500) + "\n")
+            history.append(clean(f"{change.date} {change.who}: {change.summary} "
+                                 f"({', '.join(map(str, change.fields))})", limit=500) + "\n")
         self.query_one("#ticket-history", Static).update(history or Text("(none)", style="dim"))
         messages = self.query_one("#ticket-messages", OptionList)
         messages.clear_options()
@@ -137,9 +137,9 @@ class TicketDetailScreen(WorkerFailures, Screen):
     # -- attachments and source mails -----------------------------------------------------------------------------
     @on(OptionList.OptionSelected, "#ticket-attachments")
     def _attachment_chosen(self, event: OptionList.OptionSelected) -> None:
-        attachment = next(a for a in self.detail.attachments if str(a["id"]) == event.option.id)
-        self.app.push_screen(SaveFileScreen(f"attachment {attachment['filename']}", attachment["filename"]),
-                             lambda path: path and self._save_attachment(attachment["id"], path))
+        attachment = next(a for a in self.detail.attachments if str(a.id) == event.option.id)
+        self.app.push_screen(SaveFileScreen(f"attachment {attachment.filename}", attachment.filename),
+                             lambda path: path and self._save_attachment(attachment.id, path))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-save", name="save the attachment")
     def _save_attachment(self, attachment_id: int, path: str) -> None:
