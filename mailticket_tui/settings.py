@@ -59,41 +59,61 @@ class SettingsError(Exception):
 
 @dataclass(frozen=True)
 class StoreSettings:
-    url: str = spec("str", "Database URL: sqlite:///PATH (default, in the XDG data dir) or postgresql://USER@HOST/DB.", default="", group="Store", example="sqlite:///var/lib/mailticket/mailticket.db")
+    url: str = spec(
+        "str", "Database URL: sqlite:///PATH (default, in the XDG data dir) or postgresql://USER@HOST/DB.",
+        default="", group="Store", example="sqlite:///var/lib/mailticket/mailticket.db")
 
 
 @dataclass(frozen=True)
 class EngineSettings:
-    periodicity: Duration = spec("duration", "Seconds between passes of `mailticket run` and the TUI's background engine.", default=30, group="Polling", unit="s")
-    debug: bool = spec("bool", "Echo engine traces to stdout (cron logs), as `run -v` does.", default=False, group="Polling")
+    periodicity: Duration = spec(
+        "duration", "Seconds between passes of `mailticket run` and the TUI's background engine.", default=30,
+        group="Polling", unit="s")
+    debug: bool = spec(
+        "bool", "Echo engine traces to stdout (cron logs), as `run -v` does.", default=False, group="Polling")
     notify_errors_to: str = spec(
-        "email", "Admin address that receives engine-level error reports (messages too big to download).", default="", group="Errors")
+        "email", "Admin address that receives engine-level error reports (messages too big to download).", default="",
+        group="Errors")
     notify_errors_from: str = spec("email", "Sender of those reports (both must be set).", default="", group="Errors")
     retention_period: Duration = spec(
         "duration", "Hours (the reference's knob) a record is kept after its message left the server; the longer of "
         "this and vanished_retention_days applies.", default=1, group="Retention", unit="h")
     vanished_retention_days: Duration = spec(
-        "duration", "Days the record of a vanished message is kept so a reappearing message is never reprocessed.", default=30, group="Retention", unit="d")
+        "duration", "Days the record of a vanished message is kept so a reappearing message is never reprocessed.",
+        default=30, group="Retention", unit="d")
     body_parts_order: tuple[str, ...] = spec(
-        "str_list", "MIME types tried in order for the body.", factory=lambda: DEFAULT_BODY_PARTS_ORDER, group="Reading mail")
+        "str_list", "MIME types tried in order for the body.", factory=lambda: DEFAULT_BODY_PARTS_ORDER,
+        group="Reading mail")
     pop3_auth_option: str = spec(
-        "enum", "POP3 login method of inboxes that leave pop3_auth at USER.", ("USER", "APOP", "PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5"), default="USER", group="Polling")
+        "enum", "POP3 login method of inboxes that leave pop3_auth at USER (DIGEST-MD5, obsolete, is refused).",
+        ("USER", "APOP", "PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5"), default="USER", group="Polling")
     imap_options: tuple[str, ...] = spec(
         "str_list", "The reference's IMAP connection flags; here per-inbox `tls` and `verify_certificate` decide.",
         factory=lambda: ("imap",), group="Parity only", effect=False)
     imap_open_options: tuple[str, ...] = spec(
         "str_list", "PHP imap_open flags in the reference.", factory=tuple, group="Parity only", effect=False)
-    maximum_email_size: Size = spec("size", "Bigger messages are not processed (error record). 0 = no limit.", default="10M", group="Errors")
-    big_files_dir: str = spec("str", "Folder where too-big messages are saved as .eml (empty = not saved).", default="", group="Errors")
+    maximum_email_size: Size = spec(
+        "size", "Bigger messages are not processed (error record). 0 = no limit.", default="10M", group="Errors")
+    big_files_dir: str = spec(
+        "str", "Folder where too-big messages are saved as .eml (empty = not saved).", default="", group="Errors")
     exclude_attachment_types: tuple[str, ...] = spec(
-        "str_list", "MIME types of attachments that are dropped.", factory=lambda: DEFAULT_EXCLUDE_ATTACHMENT_TYPES, group="Attachments")
-    images_minimum_size: tuple[int, ...] = spec("wxh", "Smaller images (signature logos) are dropped, WxH.", default="100x20", group="Attachments")
-    images_maximum_size: tuple[int, ...] = spec("wxh", "Bigger images are scaled down, WxH (empty = never).", default="", group="Attachments")
-    recommended_max_allowed_packet: Size = spec("size", "A MySQL max_allowed_packet warning in the reference.", default="10M", group="Parity only", effect=False)
+        "str_list", "MIME types of attachments that are dropped.", factory=lambda: DEFAULT_EXCLUDE_ATTACHMENT_TYPES,
+        group="Attachments")
+    images_minimum_size: tuple[int, ...] = spec(
+        "wxh", "Smaller images (signature logos) are dropped, WxH.", default="100x20", group="Attachments")
+    images_maximum_size: tuple[int, ...] = spec(
+        "wxh", "Bigger images are scaled down, WxH (empty = never).", default="", group="Attachments")
+    recommended_max_allowed_packet: Size = spec(
+        "size", "A MySQL max_allowed_packet warning in the reference.", default="10M", group="Parity only",
+        effect=False)
     undesired_subject_patterns: tuple[str, ...] = spec(
-        "regex_list", "Subjects matching any of these are undesired (always case-insensitive).", factory=tuple, group="Reading mail")
-    undesired_purge_delay: Duration = spec("duration", "Days undesired mail stays on the server (0 = delete at once).", default=7, group="Retention", unit="d")
-    use_message_id_as_uid: bool = spec("bool", "Identify IMAP messages by Message-ID instead of UID (Gmail).", default=False, group="Polling")
+        "regex_list", "Subjects matching any of these are undesired (always case-insensitive).", factory=tuple,
+        group="Reading mail")
+    undesired_purge_delay: Duration = spec(
+        "duration", "Days undesired mail stays on the server (0 = delete at once).", default=7, group="Retention",
+        unit="d")
+    use_message_id_as_uid: bool = spec(
+        "bool", "Identify IMAP messages by Message-ID instead of UID (Gmail).", default=False, group="Polling")
     introductory_patterns: tuple[str, ...] = spec(
         "regex_list", "Lines just above a quote delimiter that are removed too (always case-insensitive).",
         factory=lambda: DEFAULT_INTRODUCTORY_PATTERNS, group="Reading mail")
@@ -107,12 +127,19 @@ class EngineSettings:
         "tags", "HTML tag -> class tokens removed from replies (empty list = every such tag).",
         factory=lambda: dict(DEFAULT_HTML_TAGS_TO_REMOVE), group="Reading mail")
     eml_attachment_mime_type: str = spec(
-        "str", "Content type of the original message attached to error forwards.", default="application/octet-stream", group="Errors")
-    aggregate_replies: bool = spec("bool", "Thread replies by stored Message-IDs (In-Reply-To/References).", default=True, group="Reading mail")
-    strip_signature: bool = spec("bool", "Remove the sender's signature from the new part of replies.", default=False, group="Reading mail")
-    inline_image_max_width: int = spec("int", "Unused by the reference too.", default=500, group="Parity only", effect=False)
-    lease_seconds: Duration = spec("duration", "How long an inbox claim lasts without renewal (crashed runner recovery).", default=300, group="Polling", unit="s")
-    trace_max_bytes: Size = spec("size", "Size of each inbox's rolling debug trace.", default="500K", group="Retention")
+        "str", "Content type of the original message attached to error forwards.", default="application/octet-stream",
+        group="Errors")
+    aggregate_replies: bool = spec(
+        "bool", "Thread replies by stored Message-IDs (In-Reply-To/References).", default=True, group="Reading mail")
+    strip_signature: bool = spec(
+        "bool", "Remove the sender's signature from the new part of replies.", default=False, group="Reading mail")
+    inline_image_max_width: int = spec(
+        "int", "Unused by the reference too.", default=500, group="Parity only", effect=False)
+    lease_seconds: Duration = spec(
+        "duration", "How long an inbox claim lasts without renewal (crashed runner recovery).", default=300,
+        group="Polling", unit="s")
+    trace_max_bytes: Size = spec(
+        "size", "Size of each inbox's rolling debug trace.", default="500K", group="Retention")
 
     def parse_options(self) -> ParseOptions:
         return ParseOptions(
@@ -129,60 +156,109 @@ class EngineSettings:
 
 @dataclass(frozen=True)
 class SmtpSettings:
-    server: str = spec("str", "SMTP server for outgoing mail (empty = nothing is sent).", default="", group="SMTP server", example="smtp.example.com")
+    server: str = spec(
+        "str", "SMTP server for outgoing mail (empty = nothing is sent).", default="", group="SMTP server",
+        example="smtp.example.com")
     port: int = spec("int", "SMTP port (587 for STARTTLS, 465 for implicit TLS).", default=587, group="SMTP server")
-    tls: str = spec("enum", "Transport security.", ("ssl", "starttls", "none"), default="starttls", group="SMTP server")
+    tls: str = spec(
+        "enum", "Transport security.", ("ssl", "starttls", "none"), default="starttls", group="SMTP server")
     verify_certificate: bool = spec("bool", "Verify the server certificate.", default=True, group="SMTP server")
-    login: str = spec("str", "SMTP login (empty = no authentication).", default="", group="SMTP server", example="helpdesk@example.com")
+    login: str = spec(
+        "str", "SMTP login (empty = no authentication).", default="", group="SMTP server",
+        example="helpdesk@example.com")
     password: str = spec("secret", "SMTP password by value.", default="", group="SMTP server")
-    password_env: str = spec("str", "Environment variable holding the SMTP password.", default="", group="SMTP server", example="MAILTICKET_SMTP_PASSWORD")
+    password_env: str = spec(
+        "str", "Environment variable holding the SMTP password.", default="", group="SMTP server",
+        example="MAILTICKET_SMTP_PASSWORD")
     password_file: str = spec("str", "File holding the SMTP password.", default="", group="SMTP server")
-    sender: str = spec("email", "Default From address of outgoing mail.", default="", group="SMTP server", example="helpdesk@example.com")
+    sender: str = spec(
+        "email", "Default From address of outgoing mail.", default="", group="SMTP server",
+        example="helpdesk@example.com")
 
 
 @dataclass(frozen=True)
 class InboxSettings:
-    name: str = spec("str", "Unique name of the inbox (used by --inbox and `config import`).", default="", group="Mailbox configuration", unique=True, example="support")
-    protocol: str = spec("enum", "Mail protocol.", ("imap", "pop3", "maildir"), default="imap", group="Mailbox configuration")
-    server: str = spec("str", "Host name or IP; for maildir, the Maildir folder path.", default="", group="Mailbox configuration", example="imap.example.com")
-    port: int = spec("int", "Port; 0 = the protocol's default for the TLS mode (993/143, 995/110).", default=0, group="Mailbox configuration", example=993)
-    tls: str = spec("enum", "ssl = implicit TLS, starttls, or none (plain text).", ("ssl", "starttls", "none"), default="ssl", group="Mailbox configuration")
-    verify_certificate: bool = spec("bool", "Verify the server certificate (turning it off is shown as a warning).", default=True, group="Mailbox configuration")
-    login: str = spec("str", "Login; also the inbox's own address.", default="", group="Mailbox configuration", example="support@example.com")
-    password: str = spec("secret", "Password by value (prefer password_env or password_file).", default="", group="Mailbox configuration")
-    password_env: str = spec("str", "Environment variable holding the password.", default="", group="Mailbox configuration", example="SUPPORT_PASSWORD")
-    password_file: str = spec("str", "File holding the password (first line).", default="", group="Mailbox configuration")
-    pop3_auth: str = spec("enum", "POP3 login method.", ("USER", "APOP", "PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5"), default="USER", group="Mailbox configuration")
-    mailbox: str = spec("str", "IMAP folder or Maildir subfolder; empty = INBOX.", default="INBOX", group="Mailbox configuration")
+    name: str = spec(
+        "str", "Unique name of the inbox (used by --inbox and `config import`).", default="",
+        group="Mailbox configuration", unique=True, example="support")
+    protocol: str = spec(
+        "enum", "Mail protocol.", ("imap", "pop3", "maildir"), default="imap", group="Mailbox configuration")
+    server: str = spec(
+        "str", "Host name or IP; for maildir, the Maildir folder path.", default="", group="Mailbox configuration",
+        example="imap.example.com")
+    port: int = spec(
+        "int", "Port; 0 = the protocol's default for the TLS mode (993/143, 995/110).", default=0,
+        group="Mailbox configuration", example=993)
+    tls: str = spec(
+        "enum", "ssl = implicit TLS, starttls, or none (plain text).", ("ssl", "starttls", "none"), default="ssl",
+        group="Mailbox configuration")
+    verify_certificate: bool = spec(
+        "bool", "Verify the server certificate (turning it off is shown as a warning).", default=True,
+        group="Mailbox configuration")
+    login: str = spec(
+        "str", "Login; also the inbox's own address.", default="", group="Mailbox configuration",
+        example="support@example.com")
+    password: str = spec(
+        "secret", "Password by value (prefer password_env or password_file).", default="",
+        group="Mailbox configuration")
+    password_env: str = spec(
+        "str", "Environment variable holding the password.", default="", group="Mailbox configuration",
+        example="SUPPORT_PASSWORD")
+    password_file: str = spec(
+        "str", "File holding the password (first line).", default="", group="Mailbox configuration")
+    pop3_auth: str = spec(
+        "enum",
+        "POP3 login method: USER/PASS, APOP, or SASL (PLAIN, LOGIN, CRAM-MD5); DIGEST-MD5 is obsolete (RFC 6331) and refused.",
+        ("USER", "APOP", "PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5"), default="USER", group="Mailbox configuration")
+    mailbox: str = spec(
+        "str", "IMAP folder or Maildir subfolder; empty = INBOX.", default="INBOX", group="Mailbox configuration")
     active: bool = spec("bool", "Only active inboxes are polled.", default=True, group="Mailbox configuration")
-    trace: bool = spec("bool", "Keep a rolling debug trace for this inbox.", default=False, group="Mailbox configuration")
+    trace: bool = spec(
+        "bool", "Keep a rolling debug trace for this inbox.", default=False, group="Mailbox configuration")
     behavior: str = spec(
         "enum", "both: update a related ticket or create one; create_only; update_only.",
         ("both", "create_only", "update_only"), default="both", group="Behaviour on incoming emails")
-    email_storage: str = spec("enum", "After success: keep on the server, delete, or move.", ("keep", "delete", "move"), default="keep", group="Behaviour on incoming emails")
-    target_folder: str = spec("str", "Folder for email_storage = move.", default="", group="Behaviour on incoming emails")
-    target_class: str = spec("enum", "Ticket class created.", TICKET_CLASSES, default="UserRequest", group="Behaviour on incoming emails")
+    email_storage: str = spec(
+        "enum", "After success: keep on the server, delete, or move.", ("keep", "delete", "move"), default="keep",
+        group="Behaviour on incoming emails")
+    target_folder: str = spec(
+        "str", "Folder for email_storage = move.", default="", group="Behaviour on incoming emails")
+    target_class: str = spec(
+        "enum", "Ticket class created.", TICKET_CLASSES, default="UserRequest", group="Behaviour on incoming emails")
     ticket_default_values: dict[str, str] = spec(
-        "kv", "Values of new tickets: a table, or 'field:value' lines in one string.", factory=dict, group="Behaviour on incoming emails", example={"priority": "medium", "org_id": "Example Corp"})
-    ticket_default_title: str = spec("str", "Title when the subject is empty (default 'No subject').", default="", group="Behaviour on incoming emails")
+        "kv", "Values of new tickets: a table, or 'field:value' lines in one string.", factory=dict,
+        group="Behaviour on incoming emails", example={"priority": "medium", "org_id": "Example Corp"})
+    ticket_default_title: str = spec(
+        "str", "Title when the subject is empty (default 'No subject').", default="",
+        group="Behaviour on incoming emails")
     title_pattern: str = spec(
-        "regex", "Regex finding a ticket ref in the subject; groups are tried as refs. Like every pattern: a Python "
-        "regex or the reference's /.../flags form (engine/parse/safe_regex.py).", default="", group="Behaviour on incoming emails", example="R-([0-9]{6})")
-    stimuli: dict[str, str] = spec("kv", "state -> stimulus applied after an update by mail.", factory=dict, group="Behaviour on incoming emails", example={"pending": "ev_reopen"})
+        "regex",
+        "Regex finding a ticket ref in the subject; groups are tried as refs. Like every pattern: a Python "
+        "regex or the reference's /.../flags form (engine/parse/safe_regex.py).", default="",
+        group="Behaviour on incoming emails", example="R-([0-9]{6})")
+    stimuli: dict[str, str] = spec(
+        "kv", "state -> stimulus applied after an update by mail.", factory=dict,
+        group="Behaviour on incoming emails", example={"pending": "ev_reopen"})
     unknown_caller_behavior: str = spec(
         "enum", "Unknown sender: create a person or reject the mail.", ("create_contact", "reject_email"),
         default="reject_email", group="Unknown callers")
-    unknown_caller_rejection_reply: str = spec("text", "Reply sent to rejected unknown senders (empty = none).", default="", group="Unknown callers")
-    caller_default_values: dict[str, str] = spec("kv", "Values of persons created for unknown senders.", factory=dict, group="Unknown callers", example={"first_name": "Unknown", "name": "Caller"})
+    unknown_caller_rejection_reply: str = spec(
+        "text", "Reply sent to rejected unknown senders (empty = none).", default="", group="Unknown callers")
+    caller_default_values: dict[str, str] = spec(
+        "kv", "Values of persons created for unknown senders.", factory=dict, group="Unknown callers",
+        example={"first_name": "Unknown", "name": "Caller"})
     error_behavior: str = spec(
         "enum", "A message that failed: keep it marked as error, or delete it.", ("mark_as_error", "delete"),
         default="mark_as_error", group="Emails in error")
-    notify_errors_to: str = spec("email", "Forward failed mails to this address.", default="", group="Emails in error")
+    notify_errors_to: str = spec(
+        "email", "Forward failed mails to this address.", default="", group="Emails in error")
     notify_errors_from: str = spec("email", "Sender of those forwards.", default="", group="Emails in error")
     import_additional_contacts: str = spec(
         "enum", "Link To/Cc people who exist as ticket contacts.",
         ("never", "only_on_creation", "only_on_update", "always"), default="never", group="Additional contacts")
-    aliases: tuple[str, ...] = spec("str_list", "Other addresses of this mailbox (never made contacts).", factory=tuple, group="Additional contacts")
+    aliases: tuple[str, ...] = spec(
+        "str_list", "Other addresses of this mailbox (never made contacts).", factory=tuple,
+        group="Additional contacts")
     auto_mail_behavior: str = spec(
         "enum", "Auto-replies, bounces, list and bulk mail: undesired (kept undesired_purge_delay days), deleted at "
         "once, ignored (kept), or processed like any mail (never answered).",
@@ -190,7 +266,8 @@ class InboxSettings:
     closed_ticket_behavior: str = spec(
         "enum", "A reply to a resolved/closed ticket: reopen it, open a new linked ticket, or reject.",
         ("reopen", "new_linked", "reject"), default="new_linked", group="MailTicket extras")
-    reopen_stimulus: str = spec("str", "Stimulus used when closed_ticket_behavior = reopen.", default="ev_reopen", group="MailTicket extras")
+    reopen_stimulus: str = spec(
+        "str", "Stimulus used when closed_ticket_behavior = reopen.", default="ev_reopen", group="MailTicket extras")
     other_sender_behavior: str = spec(
         "enum", "A reply from someone neither caller nor contact: accept, accept as private log, or reject.",
         ("accept", "private", "reject"), default="accept", group="MailTicket extras")

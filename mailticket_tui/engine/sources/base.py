@@ -39,7 +39,7 @@ class SourceConfig:
     login: str = ""
     password: str = field(default="", repr=False)
     mailbox: str = "INBOX"
-    pop3_auth: str = "USER"  # USER | APOP
+    pop3_auth: str = "USER"  # USER | APOP | PLAIN | LOGIN | CRAM-MD5
     timeout: float = 30.0
     use_message_id_as_uid: bool = False
     ca_file: str = ""  # PEM bundle of extra CA(s) to trust (internal CA, self-signed server); "" = system CAs
