@@ -370,7 +370,7 @@ def _cmd_tickets(services, args) -> int:
             _print_json([t.as_json() for t in rows])
             return EXIT_OK
         for t in rows:
-            print(f"{t.ref:9} {t.klass:11} {t.status:9} {_safe(t.caller_email)[:28]:28} {_safe(t.title)[:60]}")
+            print(f"{t.ref:9} {t.klass:15} {t.status:9} {_safe(t.caller_email)[:28]:28} {_safe(t.title)[:60]}")
         return EXIT_OK
     if args.action == "show":
         detail = services.get_ticket(args.ref)
