@@ -4,7 +4,9 @@ and the host of the background engine. No business logic: screens call `Services
 `build_app` is the one factory the CLI (`run_tui`) and the tests share; the services (store and settings)
 are injected, nothing is global. The engine runs in a thread worker and reports from that thread; reports
 are queued and announced with one coalescing message, so a burst of events costs one refresh. The status
-bar starts from each inbox's last pass as the store has it (a cron run's too), then follows live.
+bar starts from each inbox's last pass as the store has it (a cron run's too), then follows live. The global
+settings form (screens/settings_form.py) is the app's, so the palette opens it from any mode; its values are
+saved here, in a worker, and the engine reads them on its next pass.
 
 Every thread worker, the app's and the screens', fails into one place (screens/base.py `WorkerFailures`):
 one notification, one log record, the view marked stale; no worker error ends the app.
@@ -33,9 +35,11 @@ from .screens.base import WorkerFailures
 from .screens.help import HelpScreen
 from .screens.inboxes import InboxesScreen
 from .screens.mailbox import MailboxScreen
+from .screens.settings_form import SettingsFormScreen
 from .screens.tickets import TicketsScreen
 from .screens.trace import TraceScreen
 from .services import Services
+from .settings import Settings
 from .store.db import redact_url
 from .widgets.engine_status import EngineView, InboxPass, describe_event, short_counters, stored_pass
 from .widgets.safe_text import clean
@@ -48,6 +52,10 @@ class EngineReported(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, EngineReported)
+
+
+class GlobalSettingsSaved(Message):
+    """The global settings form's values are in the store (a failure goes to screens/base.py)."""
 
 
 class PassesStored(Message):
@@ -108,6 +116,8 @@ class MailTicketApp(WorkerFailures, App[int]):
         if self.start_engine:
             yield SystemCommand("Pause or resume the engine", "Background polling on/off", self.action_toggle_engine)
             yield SystemCommand("Poll now", "Start a pass of the background engine now", self.action_poll_now)
+        yield SystemCommand("Global settings", "Edit [engine], [smtp], [ticket_log] and [org_domains]; test SMTP",
+                            self.action_edit_settings)
         yield SystemCommand("Keys", "Show every key binding", self.action_show_help)
 
     async def open_mailbox(self, inbox: str, message_id: int | None = None) -> None:
@@ -119,6 +129,24 @@ class MailTicketApp(WorkerFailures, App[int]):
 
     def action_show_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    # -- global settings -------------------------------------------------------------------------------
+    def action_edit_settings(self) -> None:
+        """The global settings form (`g` in the Inboxes mode, or the command palette)."""
+        self.push_screen(SettingsFormScreen(self.services.settings), self._settings_edited)
+
+    def _settings_edited(self, settings: Settings | None) -> None:
+        if settings is not None:  # None: cancelled
+            self._save_settings(settings)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="app-settings", name="save the global settings")
+    def _save_settings(self, settings: Settings) -> None:
+        """Through the services, which reload the settings; the background engine reads them on its next pass."""
+        self.services.save_global_settings(settings.engine, settings.smtp, settings.ticket_log, settings.org_domains)
+        self.post_message(GlobalSettingsSaved())
+
+    def on_global_settings_saved(self, _: GlobalSettingsSaved) -> None:
+        self.notify("Saved the global settings; the engine uses them from its next pass.")
 
     # -- background engine -----------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="app-passes", name="read the last passes")

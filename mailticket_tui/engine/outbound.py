@@ -5,6 +5,7 @@ and sent after the commit by `send_outbox` (so a crash never sends for work that
 after sending but before marking re-sends with the same Message-ID, which receivers de-duplicate).
 Loops and backscatter are guarded: never to auto-mail (the steps stop those first), never to our own
 addresses, at most REPLIES_PER_DAY rejection replies per address, and every reply says Auto-Submitted.
+`probe_smtp` tests [smtp] values (the settings form's "Test SMTP"): the same connection steps, no mail sent.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import datetime as dt
 import re
 import secrets
 import smtplib
+import socket
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -191,3 +193,153 @@ def send_outbox(settings: Settings, limit: int = 200) -> tuple[int, str | None]:
         except (OSError, smtplib.SMTPException):
             pass
     return sent, None
+
+
+# ---------------------------------------------------------------- connection test ("Test SMTP")
+
+
+@dataclass(frozen=True)
+class SmtpProbe:
+    """Outcome of an SMTP connection test, shaped like sources/probe.py's ProbeResult (widgets/probe_result.py
+    shows both): `stage` is where it stopped (settings|dns|connect|tls|ehlo|starttls|auth|done)."""
+
+    ok: bool
+    stage: str
+    message: str
+    banner: str = ""  # the server's 220 greeting
+    tls: str = "none"  # e.g. "TLSv1.3 (implicit)", "TLSv1.3 (STARTTLS)", "none"
+    auth: str = ""  # e.g. "logged in as helpdesk@example.com", "no login"
+    capabilities: tuple[str, ...] = ()  # EHLO keywords, after STARTTLS when there was one
+    warning: str | None = None
+    message_count: None = None  # ProbeResult's field; an SMTP server has no folder
+
+
+class _Greeted:
+    """Keeps the server's greeting (smtplib reads it in connect() and drops it)."""
+
+    greeting = b""
+
+    def connect(self, host: str = "localhost", port: int = 0, source_address=None):
+        code, message = super().connect(host, port, source_address)  # type: ignore[misc]
+        self.greeting = message
+        return code, message
+
+
+class _ProbeSMTP(_Greeted, smtplib.SMTP):
+    pass
+
+
+class _ProbeSMTPS(_Greeted, smtplib.SMTP_SSL):
+    pass
+
+
+def _probe_failure(exc: BaseException, stage: str, where: str, smtp: SmtpSettings, timeout: float) -> tuple[str, str]:
+    """(stage, one line: what, where, how to fix) for an exception raised at `stage` of the probe."""
+    if isinstance(exc, socket.gaierror):
+        return "dns", f"cannot resolve {smtp.server!r} ({exc.strerror}); check [smtp] server"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connect", f"{where} refused the connection; check [smtp] port and that the server runs"
+    if isinstance(exc, TimeoutError):
+        return stage, (f"{where} did not answer within {timeout:g} s; check host, port, firewall, and that "
+                       f"tls={smtp.tls!r} matches the port (465 = ssl, 587 = starttls)")
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "tls", (f"{where}: certificate verify failed ({exc.verify_message}); install its CA in the system "
+                       "store, or set [smtp] verify_certificate = false (unsafe)")
+    if isinstance(exc, ssl.SSLError):
+        return "tls", (f"{where}: TLS handshake failed ({exc.reason or exc}); check that tls={smtp.tls!r} matches "
+                       "the port")
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return "auth", (f"{where} refused the login {smtp.login!r} ({exc.smtp_code} {_text(exc.smtp_error)}); "
+                        "check [smtp] login and its password")
+    if isinstance(exc, smtplib.SMTPConnectError):
+        return "connect", f"{where} refused service ({exc.smtp_code} {_text(exc.smtp_error)}); retry later"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return stage, f"{where} answered {exc.smtp_code} {_text(exc.smtp_error)} at {stage}"
+    if isinstance(exc, (smtplib.SMTPServerDisconnected, ConnectionError, EOFError)):
+        return stage, (f"{where} closed the connection at {stage} ({exc or type(exc).__name__}); check that "
+                       f"tls={smtp.tls!r} matches the port")
+    if isinstance(exc, OSError):
+        return stage, f"cannot reach {where} ({exc.strerror or exc}); check network and port"
+    return stage, f"{where}: unexpected answer at {stage} ({exc}); is it an SMTP server?"
+
+
+def _text(raw: bytes | str) -> str:
+    return one_line(raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw), 200)
+
+
+def probe_smtp(smtp: SmtpSettings, password: str, timeout: float = SMTP_TIMEOUT) -> SmtpProbe:
+    """Connect (ssl / starttls / none as [smtp] tls says), verify the certificate unless told not to, EHLO,
+    STARTTLS (never continuing in plain text when it is asked for and not offered), LOGIN when a login is
+    set, then QUIT. No mail is sent. Returns the first step that failed, never raises for a server problem.
+
+    smtplib verifies nothing by default: the context is built here and passed explicitly, as `_connect` does.
+    """
+    warning = None
+    if smtp.tls == "none":
+        warning = "no TLS: the login and the mail cross the network in clear"
+    elif not smtp.verify_certificate:
+        warning = "certificate verification is OFF: anyone on the path can pose as the server"
+    if not smtp.server:
+        return SmtpProbe(False, "settings", "[smtp] server is not set, so nothing is sent; give the SMTP host",
+                         warning=warning)
+    if not 0 < smtp.port < 65536:
+        return SmtpProbe(False, "settings", f"[smtp] port {smtp.port} is not a TCP port; 587 for STARTTLS, 465 "
+                                            "for implicit TLS", warning=warning)
+    where = f"{smtp.server}:{smtp.port}"
+    context = ssl.create_default_context()
+    if not smtp.verify_certificate:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    stage, client, greeting = "connect", None, ""
+    try:
+        if smtp.tls == "ssl":
+            client = _ProbeSMTPS(smtp.server, smtp.port, timeout=timeout, context=context)
+        else:
+            client = _ProbeSMTP(smtp.server, smtp.port, timeout=timeout)
+        greeting = _text(client.greeting)
+        stage = "ehlo"
+        code, reply = client.ehlo()
+        if code != 250:
+            return SmtpProbe(False, stage, f"{where} refused EHLO ({code} {_text(reply)}); is it an SMTP server?",
+                             greeting, warning=warning)
+        if smtp.tls == "starttls":
+            stage = "starttls"
+            if not client.has_extn("starttls"):
+                return SmtpProbe(False, stage, f"{where} does not offer STARTTLS, and the login and mail must not "
+                                               "go in plain text; use the server's STARTTLS port (587), or tls = "
+                                               "\"ssl\" on port 465", greeting, warning=warning)
+            client.starttls(context=context)
+            stage = "ehlo"
+            client.ehlo()
+        tls = "none"
+        if isinstance(client.sock, ssl.SSLSocket):
+            tls = f"{client.sock.version()} ({'implicit' if smtp.tls == 'ssl' else 'STARTTLS'})"
+        auth = "no login (used without authentication)"
+        if smtp.login:
+            stage = "auth"
+            if not client.has_extn("auth"):
+                hint = " (many servers offer it only over TLS)" if tls == "none" else ""
+                return SmtpProbe(False, stage, f"{where} offers no AUTH{hint}, but [smtp] login is set; check tls, "
+                                               "or empty the login", greeting, tls, warning=warning)
+            client.login(smtp.login, password)
+            auth = f"logged in as {smtp.login}"
+        capabilities = tuple(sorted(k.upper() for k in client.esmtp_features))
+    except (OSError, EOFError, smtplib.SMTPException) as exc:
+        if client is not None and not isinstance(exc, smtplib.SMTPResponseException):
+            client.close()  # the link is broken or stalled: a QUIT would only wait for the timeout again
+            client = None
+        failed, message = _probe_failure(exc, stage, where, smtp, timeout)
+        return SmtpProbe(False, failed, message, greeting, warning=warning)
+    finally:
+        if client is not None:
+            _quit(client)
+    return SmtpProbe(True, "done", f"{where}: {greeting or '(no greeting)'}; {auth}", greeting, tls, auth,
+                     capabilities, warning)
+
+
+def _quit(client: smtplib.SMTP) -> None:
+    """QUIT politely; a server that drops the line first changes nothing about the test's outcome."""
+    try:
+        client.quit()
+    except (OSError, smtplib.SMTPException):
+        client.close()

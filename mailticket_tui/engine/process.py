@@ -70,7 +70,9 @@ def process_message(settings: Settings, inbox: InboxSettings, where: Located, ra
         if found is not None and found[1] != "new":
             return MailMessage.get_by_id(found[0])  # another runner or an earlier crash-free pass did it
         digest = parsed.sha256 or hashlib.sha256(raw).hexdigest()
-        bytes_seen = found is None and Blob.select().where(Blob.sha256 == digest).exists()
+        # Read before this mail's own copy is stored: bytes never seen cannot have fed a ticket (the common
+        # case, one primary-key lookup), so the identity query below runs only for bytes seen before.
+        bytes_seen = Blob.select().where(Blob.sha256 == digest).exists()
         facts = {"sha256": digest, "raw": store_blob(raw, digest), **_header_fields(parsed)}
         if found is None:
             row = MailMessage.create(inbox=where.inbox_id, folder=where.folder, uidvalidity=where.uidvalidity,
@@ -82,8 +84,8 @@ def process_message(settings: Settings, inbox: InboxSettings, where: Located, ra
         fed = Ticket.get_or_none(Ticket.id == row.ticket_id) if row.ticket_id else None
         ctx = Context(settings=settings, inbox=inbox, inbox_id=where.inbox_id, parsed=parsed,
                       message_row=row, fed_ticket=fed)
-        twin, twin_ticket = (None, None) if fed else _ticketed_twin(
-            where.inbox_id, row.id, facts["message_id"], digest, bytes_seen)
+        twin, twin_ticket = (None, None) if fed or not bytes_seen else _ticketed_twin(
+            where.inbox_id, row.id, facts["message_id"], digest)
         parent = None if fed or twin_ticket else _unticketed_parent(where.inbox_id, row.id, parsed)
         try:
             if twin_ticket is not None:
@@ -126,21 +128,21 @@ def process_message(settings: Settings, inbox: InboxSettings, where: Located, ra
     return row
 
 
-def _ticketed_twin(inbox_id: int, row_id: int, message_id: str, digest: str,
-                   bytes_seen: bool) -> tuple[MailMessage | None, Ticket | None]:
+def _ticketed_twin(inbox_id: int, row_id: int, message_id: str,
+                   digest: str) -> tuple[MailMessage | None, Ticket | None]:
     """(first record, ticket) of the same mail (same Message-ID, same bytes) already ticketed in this inbox,
     whatever the server numbering did since (UIDVALIDITY change, re-delivery).
 
     Once that record has expired (vanished_retention_days), the identity is still known: the Message-ID
     stays in MessageRef with its ticket, and the raw bytes stay in the content-addressed Blob table
-    (`bytes_seen`, read before this mail's own copy was stored)."""
-    twin = (MailMessage.select(MailMessage, Ticket).join(Ticket).where(
-        (MailMessage.inbox == inbox_id) & (MailMessage.sha256 == digest) & (MailMessage.message_id == message_id)
-        & (MailMessage.id != row_id) & (MailMessage.duplicate_of.is_null()))
-        .order_by(MailMessage.id).first())
-    if twin is not None:
-        return twin, twin.ticket
-    if not (bytes_seen and message_id):
+    (the caller asks only for bytes already there before this mail)."""
+    found = (MailMessage.select(MailMessage.id, MailMessage.ticket).where(  # two columns: cheap to build
+        (MailMessage.sha256 == digest) & (MailMessage.inbox == inbox_id) & (MailMessage.message_id == message_id)
+        & (MailMessage.id != row_id) & MailMessage.duplicate_of.is_null() & MailMessage.ticket.is_null(False))
+        .order_by(MailMessage.id).tuples().first())
+    if found is not None:
+        return MailMessage.get_by_id(found[0]), Ticket.get_by_id(found[1])
+    if not message_id:
         return None, None
     ticket = (Ticket.select().join(MessageRef).where(
         (MessageRef.message_id == message_id) & (Ticket.inbox == inbox_id)).order_by(Ticket.id).first())

@@ -1,5 +1,7 @@
 """The inbox edit form: every InboxSettings field, grouped like the reference's form, built from the field
-metadata (kind, doc, choices) so a new setting appears here without code.
+metadata (kind, doc, choices; group when the schema gives it, else GROUPS below) so a new setting appears here
+without code. The rows, their reading and the problem lines are widgets/settings_fields.py's, shared with the
+global settings form.
 
 Validation is settings.py's own (`settings_from_dict` over all inboxes, so duplicate names are caught too);
 its problems are shown beside the fields they name. The password is never shown back: the field starts
@@ -12,23 +14,20 @@ the new InboxSettings.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import Field, fields
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
+from textual.widgets import Checkbox, Static
 from textual.worker import Worker
 
-from ..settings import InboxSettings, Settings, SettingsError, settings_from_dict, settings_to_dict
+from ..settings import InboxSettings, Settings, SettingsError, inbox_label, settings_from_dict, settings_to_dict
 from ..widgets.probe_result import probe_text
 from ..widgets.safe_text import clean
+from ..widgets.settings_fields import FieldSet, FieldSpec, dataclass_groups, field_problems, merged
 from .base import WorkerFailures, services_of
 
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -45,28 +44,9 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def grouped_fields() -> list[tuple[str, list[Field]]]:
-    """The groups above, plus any field they do not name (a new setting is never missing from the form)."""
-    by_name = {f.name: f for f in fields(InboxSettings)}
-    named = {n for _, names in GROUPS for n in names}
-    groups = [(title, [by_name[n] for n in names if n in by_name]) for title, names in GROUPS]
-    rest = [f for f in fields(InboxSettings) if f.name not in named]
-    return groups + ([("Other settings", rest)] if rest else [])
-
-
-def field_problems(problems: list[str], index: int, name: str) -> dict[str, list[str]]:
-    """settings_from_dict's lines about inbox[index] -> {field or "": [messages]}."""
-    prefix = f"settings: inbox[{index}]" + (f" ({name})" if name else "")
-    out: dict[str, list[str]] = {}
-    for line in problems:
-        if not line.startswith(prefix):
-            continue
-        match = re.match(r"\.(\w+)(?:\[\d+\]|\.'[^']*')*: ?", line[len(prefix):])
-        if match:
-            out.setdefault(match.group(1), []).append(line[len(prefix) + match.end():])
-        else:
-            out.setdefault("", []).append(line[len(prefix):].lstrip(": "))
-    return out
+def grouped_fields() -> list[tuple[str, list[FieldSpec]]]:
+    """Every InboxSettings field by form group (a new setting is never missing from the form)."""
+    return dataclass_groups(InboxSettings, GROUPS)
 
 
 class InboxTestedInForm(Message):
@@ -76,7 +56,8 @@ class InboxTestedInForm(Message):
 
 
 class InboxFormScreen(WorkerFailures, ModalScreen[InboxSettings | None]):
-    CSS_PATH = "inbox_form.tcss"
+    CSS_PATH = ["../widgets/settings_fields.tcss", "inbox_form.tcss"]
+    DEFAULT_CLASSES = "settings-form"
     BINDINGS = [
         Binding("ctrl+s", "save_inbox", "Save", priority=True),
         Binding("ctrl+t", "test_inbox", "Test these values", priority=True),
@@ -88,83 +69,33 @@ class InboxFormScreen(WorkerFailures, ModalScreen[InboxSettings | None]):
         self.original = inbox
         self.inbox = inbox or InboxSettings()
         self.settings = settings
+        shown = settings_to_dict(Settings(inboxes=(self.inbox,)), with_secrets=True)["inbox"][0]
+        self.fields = FieldSet.of(InboxSettings, shown, GROUPS)
 
     # -- building ------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         title = f"Inbox {self.original.name}" if self.original else "New inbox"
         yield Static(Text(clean(title), style="bold"), id="form-title")
         with VerticalScroll(id="form"):
-            for group, group_fields in grouped_fields():
-                yield Static(Text(group, style="bold underline"), classes="group")
-                for f in group_fields:
-                    with Horizontal(classes="row", id=f"row-{f.name}"):
-                        yield Label(self._label(f), classes="label", markup=False)
-                        yield self._editor(f)
-                        if f.metadata["kind"] == "secret" and self.inbox.password:
-                            yield Checkbox("clear", compact=True, id="clear-password",
-                                           tooltip="drop the stored password (then use password_env or password_file)")
-                    yield Static("", id=f"error-{f.name}", classes="error", markup=False)
+            yield from self.fields.compose()
         yield Static("", id="form-errors", markup=False)
         yield Static("", id="field-doc", markup=False)
         yield Static(Text("ctrl+s save · ctrl+t test these values · escape cancel · tab next field",
                           style="dim"), id="form-keys")
 
-    def _label(self, f: Field) -> str:
-        if f.metadata["kind"] == "secret":
-            return f"{f.name} ({'set' if self.inbox.password else 'not set'})"
-        return f.name
-
-    def _editor(self, f: Field) -> Widget:
-        kind, value, widget_id = f.metadata["kind"], getattr(self.inbox, f.name), f"field-{f.name}"
-        if kind == "enum":
-            return Select([(c, c) for c in f.metadata["choices"]], value=value, allow_blank=False, compact=True,
-                          id=widget_id)
-        if kind == "bool":
-            return Checkbox("", value=bool(value), compact=True, id=widget_id)
-        if kind == "secret":
-            hint = "set: type a new one to change it" if value else "not set (prefer password_env or password_file)"
-            return Input("", password=True, placeholder=hint, compact=True, id=widget_id)
-        if kind == "int":
-            return Input(str(value), type="integer", compact=True, id=widget_id)
-        if kind == "kv":
-            text = "\n".join(f"{k}:{v}" for k, v in value.items())
-            return TextArea(text, compact=True, id=widget_id, classes="lines", show_line_numbers=False)
-        if kind in ("str_list", "regex_list"):
-            return TextArea("\n".join(value), compact=True, id=widget_id, classes="lines", show_line_numbers=False)
-        return Input(str(value), compact=True, id=widget_id)
-
     # -- reading and validating -----------------------------------------------------------------------------
     @property
     def clear_password(self) -> bool:
         """The admin ticked "clear": the stored password goes (a typed one still replaces it)."""
-        boxes = self.query("#clear-password")
-        return bool(boxes) and boxes.first(Checkbox).value
+        return self.fields.clear_ticked(self, "password")
 
     def form_dict(self) -> dict:
         """The TOML-shaped table of what is typed (values left as typed: settings.py judges them)."""
-        data: dict = {}
-        for f in fields(InboxSettings):
-            widget = self.query_one(f"#field-{f.name}")
-            kind = f.metadata["kind"]
-            if isinstance(widget, Select):
-                data[f.name] = widget.value
-            elif isinstance(widget, Checkbox):
-                data[f.name] = widget.value
-            elif isinstance(widget, TextArea):
-                lines = [line.strip() for line in widget.text.splitlines() if line.strip()]
-                data[f.name] = "\n".join(lines) if kind == "kv" else lines
-            elif kind == "secret":
-                data[f.name] = widget.value or ("" if self.clear_password else self.inbox.password)
-            elif kind == "int":
-                text = widget.value.strip()
-                data[f.name] = int(text) if re.fullmatch(r"-?\d+", text) else (0 if not text else text)
-            else:
-                data[f.name] = widget.value.strip()
-        return data
+        return self.fields.read(self)[0]
 
     def validate_form(self) -> tuple[InboxSettings | None, dict[str, list[str]]]:
         """The validated inbox, or the problems by field; other inboxes take part (unique names)."""
-        data = self.form_dict()
+        data, unreadable = self.fields.read(self)
         others = [i for i in settings_to_dict(self.settings, with_secrets=True)["inbox"]
                   if not self.original or i["name"] != self.original.name]
         try:
@@ -172,47 +103,32 @@ class InboxFormScreen(WorkerFailures, ModalScreen[InboxSettings | None]):
             validated = settings_from_dict({"inbox": [*others, data]})
         except SettingsError as exc:
             name = data["name"] if isinstance(data.get("name"), str) else ""
-            problems = field_problems(exc.problems, len(others), name)
-            return None, problems or {"": ["the other inboxes have problems: " + "; ".join(exc.problems)]}
-        return validated.inboxes[-1], {}
+            problems = field_problems(exc.problems, "settings: " + inbox_label(len(others), name))
+            problems = problems or {"": ["the other inboxes have problems: " + "; ".join(exc.problems)]}
+            return None, merged(unreadable, problems)
+        return (None, unreadable) if unreadable else (validated.inboxes[-1], {})
 
     def _show_problems(self, problems: dict[str, list[str]]) -> None:
-        for f in fields(InboxSettings):
-            box = self.query_one(f"#error-{f.name}", Static)
-            messages = problems.get(f.name, [])
-            box.update(Text(clean("; ".join(messages), limit=400), style="bold red"))
-            box.display = bool(messages)
+        first = self.fields.show_problems(self, problems)
         general = self.query_one("#form-errors", Static)
         general.update(Text(clean("; ".join(problems.get("", [])), limit=600), style="bold red"))
         general.display = bool(problems.get(""))
-        first = next((f.name for f in fields(InboxSettings) if f.name in problems), None)
         if first:
-            self.query_one(f"#field-{first}").focus()
+            self.query_one(f"#{first}").focus()
 
     def on_mount(self) -> None:
         self._show_problems({})
         # Editing starts on the protocol (the name rarely changes; a new name is a rename, records follow).
         self.query_one("#field-protocol" if self.original is not None else "#field-name").focus()
 
-    @on(Checkbox.Changed, "#clear-password")
+    @on(Checkbox.Changed, ".clear-secret")
     def _clear_password_changed(self, event: Checkbox.Changed) -> None:
-        password = self.query_one("#field-password", Input)
-        password.placeholder = ("cleared on save: set password_env or password_file, or type a new one"
-                                if event.value else "set: type a new one to change it")
+        self.fields.secret_toggled(self, event.checkbox)
 
     def on_descendant_focus(self, event) -> None:
-        widget_id = getattr(event.widget, "id", None) or ""
-        by_name = {f.name: f for f in fields(InboxSettings)}
-        f = by_name.get(widget_id.removeprefix("field-"))
-        if f is not None:
-            doc = f.metadata["doc"]
-            if f.metadata["choices"]:
-                doc += f" ({' | '.join(f.metadata['choices'])})"
-            if f.metadata["kind"] in ("kv",):
-                doc += " One field:value per line."
-            elif f.metadata["kind"] in ("str_list", "regex_list"):
-                doc += " One per line."
-            self.query_one("#field-doc", Static).update(Text(f"{f.name}: {doc}", style="italic"))
+        doc = self.fields.help_for(getattr(event.widget, "id", None) or "")
+        if doc is not None:
+            self.query_one("#field-doc", Static).update(doc)
 
     # -- actions ---------------------------------------------------------------------------------------------
     def action_save_inbox(self) -> None:

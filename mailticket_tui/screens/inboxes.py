@@ -1,10 +1,11 @@
 """Mode 1, Inboxes: the list of inboxes with their health, and the actions on one inbox.
 
-Edit/new open the InboxFormScreen (validation there); saving (a rename first when the name changed),
-deleting, toggling and testing run in thread workers against `Services` and take effect on the engine's
-next pass. Each reload also hands the store's last pass of every inbox to the status bar. A failed worker
-is reported by screens/base.py; here the info line says so (a failed load, test) or the list reloads (a
-failed write, so what is shown is what the store has).
+Edit/new open the InboxFormScreen (validation there); `g` opens the app's global settings form (also in the
+command palette). Saving (a rename first when the name changed), deleting, toggling and testing run in
+thread workers against `Services` and take effect on the engine's next pass. Each reload also hands the
+store's last pass of every inbox to the status bar. A failed worker is reported by screens/base.py; here
+the info line says so (a failed load, test) or the list reloads (a failed write, so what is shown is what
+the store has).
 """
 from __future__ import annotations
 
@@ -60,7 +61,10 @@ class InboxesScreen(ModeScreen):
         Binding("t", "test_inbox", "Test"),
         Binding("a", "toggle_active", "(De)activate"),
         Binding("d", "delete_inbox", "Delete"),
-        Binding("r", "refresh", "Refresh"),
+        # not in the footer (`?` lists it): the list refreshes itself after each pass and each change, and
+        # at 80 columns the footer has room for one of the two
+        Binding("r", "refresh", "Refresh", show=False),
+        Binding("g", "app.edit_settings", "Settings"),
     ]
 
     def compose_body(self) -> ComposeResult:
