@@ -75,13 +75,17 @@ def _foreign_keys(db: Database, table: str) -> dict[str, tuple[str, str, str]]:
 
 
 def schema_of(db: Database) -> dict[str, dict]:
-    """Every table's columns (type, nullability, default, primary key), indexes and foreign keys."""
+    """Every table's columns (type, nullability, default, primary key), indexes and foreign keys.
+
+    SQLite column defaults are left out: SQLite can add a NOT NULL column only with a DEFAULT, so every column
+    added after v1 keeps one there (migrations.add_column), and peewee always writes the value itself. On
+    PostgreSQL, where the step drops it again, defaults are compared."""
     pg = isinstance(db, PostgresqlDatabase)
     out = {}
     for table in db.get_tables():
         out[table] = {
-            "columns": {c.name: (c.data_type if pg else _affinity(c.data_type), c.null, c.default, c.primary_key)
-                        for c in db.get_columns(table)},
+            "columns": {c.name: (c.data_type if pg else _affinity(c.data_type), c.null, c.default if pg else None,
+                                 c.primary_key) for c in db.get_columns(table)},
             "indexes": {i.name: (tuple(i.columns), i.unique) for i in db.get_indexes(table)},
             "foreign_keys": _foreign_keys(db, table),
         }
@@ -195,7 +199,7 @@ def test_drift_catches_a_model_change_without_a_migration(tmp_path: Path) -> Non
 
 def test_a_step_that_forgets_a_column_fails_the_comparison(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The same guard from the other side: the real models, but a v2 step that no longer adds duplicate_of."""
-    monkeypatch.setattr(migrations, "MIGRATIONS", [migrations._v1, migrations._repair_v1])
+    monkeypatch.setattr(migrations, "MIGRATIONS", [migrations._v1, migrations._repair_v1, *migrations.MIGRATIONS[2:]])
     actual = schema_of(open_store(f"sqlite:///{tmp_path / 's.db'}"))
     assert [p.split(":")[0] for p in drift(actual, models_schema_sqlite())] == [
         "mail_message columns duplicate_of_id", "mail_message indexes mail_message_duplicate_of_id",
@@ -214,10 +218,10 @@ def test_pre_release_store_without_auto_mail_behavior_opens_and_works(tmp_path: 
     url = f"sqlite:///{path}"
     db = open_store(url)
     assert Inbox.get(Inbox.name == "support").auto_mail_behavior == "undesired"
-    # one known difference: SQLite can only add a NOT NULL column with a DEFAULT (harmless; peewee writes it)
-    assert drift(schema_of(db), models_schema_sqlite()) == [
-        "inbox columns auto_mail_behavior: store ('TEXT', False, \"'undesired'\", False) "
-        "!= models ('TEXT', False, None, False)"]
+    assert drift(schema_of(db), models_schema_sqlite()) == []
+    # SQLite can only add a NOT NULL column with a DEFAULT (harmless; peewee writes it), so the repair keeps one
+    added = next(c for c in db.get_columns("inbox") if c.name == "auto_mail_behavior")
+    assert (added.null, added.default) == (False, "'undesired'")
     migrations._repair_v1(db)  # idempotent
     Inbox.update(server=str(maildir)).execute()
     (maildir / "new" / "1.M9.test").write_bytes(make_mail(subject="After the upgrade", sender="alice@acme.example"))
@@ -352,7 +356,8 @@ def test_store_status_looks_and_store_upgrade_acts(tmp_path: Path, capsys) -> No
     status = json.loads(capsys.readouterr().out)
     assert status == {"backend": "sqlite", "url": url, "path": str(path), "exists": True, "version": 1,
                       "latest": SCHEMA_VERSION,
-                      "pending": [{"version": 2, "description": migrations.describe(2)}]}
+                      "pending": [{"version": v, "description": migrations.describe(v)}
+                                  for v in range(2, SCHEMA_VERSION + 1)]}
     assert main(["--db", url, "store", "status"]) == 0
     out = capsys.readouterr().out
     assert "version 1" in out and "pending v2: Add mail_message.duplicate_of_id" in out
@@ -363,8 +368,8 @@ def test_store_status_looks_and_store_upgrade_acts(tmp_path: Path, capsys) -> No
 
     assert main(["--db", url, "store", "upgrade"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == [f"applied v2: {migrations.describe(2)}",
-                   f"store: {url}: upgraded from version 1 to {SCHEMA_VERSION} (backup: {path}.bak-v1)"]
+    assert out == [f"applied v{v}: {migrations.describe(v)}" for v in range(2, SCHEMA_VERSION + 1)] + [
+        f"store: {url}: upgraded from version 1 to {SCHEMA_VERSION} (backup: {path}.bak-v1)"]
     assert main(["--db", url, "store", "upgrade"]) == 0
     assert "nothing to do" in capsys.readouterr().out
 

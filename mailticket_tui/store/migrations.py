@@ -154,11 +154,24 @@ def _add_v1_column(db: Database, db_dialect: str, table: str, column: str, defin
     the table (DROP TABLE under enabled foreign keys would cascade), so SQLite keeps the DEFAULT clause
     (harmless: peewee always writes the value). PostgreSQL drops it again, ending exactly at v1.
     """
-    not_null = "NOT NULL" in definition
     default = schema_v1.DEFAULTS.get(table, {}).get(column)
-    if "PRIMARY KEY" in definition or (not_null and default is None):
+    if "PRIMARY KEY" in definition or ("NOT NULL" in definition and default is None):
         raise MigrationError(f"table {table} lacks its column {column}, which cannot be added with a value; "
                              "restore a backup or export the settings and start a new store")
+    add_column(db, table, column, definition, default, reference)
+
+
+def add_column(db: Database, table: str, column: str, definition: str, default: object = None,
+               reference: str | None = None) -> None:
+    """ALTER TABLE ADD COLUMN, never a table rebuild: existing rows get `default`. The way to add a setting's
+    column (e.g. `add_column(db, "inbox", "timeout", "VARCHAR(255) NOT NULL", "30")`).
+
+    SQLite cannot add a NOT NULL column without a constant DEFAULT, and playhouse's NOT NULL path rebuilds
+    the table (DROP TABLE under enabled foreign keys would cascade), so SQLite keeps the DEFAULT clause
+    (harmless: peewee always writes the value). PostgreSQL drops it again, ending exactly as the models.
+    """
+    db_dialect = dialect(db)
+    not_null = "NOT NULL" in definition
     sql = f'ALTER TABLE "{table}" ADD COLUMN "{column}" {definition}'
     if not_null:
         sql += f" DEFAULT {_literal(default, db_dialect)}"
