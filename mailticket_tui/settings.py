@@ -215,6 +215,9 @@ class InboxSettings:
     active: bool = spec("bool", "Only active inboxes are polled.", default=True, group="Mailbox configuration")
     trace: bool = spec(
         "bool", "Keep a rolling debug trace for this inbox.", default=False, group="Mailbox configuration")
+    timeout: Duration = spec(
+        "duration", "How long to wait for the mail server to answer before this inbox's pass gives up (retried at "
+        "the next pass).", default=30, group="Mailbox configuration", unit="s")
     behavior: str = spec(
         "enum", "both: update a related ticket or create one; create_only; update_only.",
         ("both", "create_only", "update_only"), default="both", group="Behaviour on incoming emails")

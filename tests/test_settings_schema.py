@@ -84,3 +84,19 @@ def test_the_store_columns_are_the_inbox_settings() -> None:
     assert columns == {s.name for s in fields(InboxSettings)}
     assert Inbox._meta.fields["name"].unique
     assert type(Inbox._meta.fields["unknown_caller_rejection_reply"]).__name__ == "TextField"
+
+
+def test_inbox_timeout_reaches_the_connection(tmp_path: Path) -> None:
+    """The worked example of a new inbox setting (one schema entry, one migration step): stored, read back,
+    and given to the mail source; stores made before it get the 30 s used until then."""
+    from mailticket_tui.engine.runner import source_config
+    from mailticket_tui.store import open_store
+    from mailticket_tui.store.settings_store import load_settings, save_settings
+
+    open_store(f"sqlite:///{tmp_path / 's.db'}")
+    save_settings(settings_from_dict({"inbox": [{"name": "a", "protocol": "maildir", "server": str(tmp_path),
+                                                 "timeout": "2m"}]}))
+    inbox = load_settings().inbox("a")
+    assert inbox.timeout == 120 and settings_to_dict(load_settings())["inbox"][0]["timeout"] == "2m"
+    assert source_config(inbox, load_settings()).timeout == 120.0
+    assert InboxSettings().timeout == 30

@@ -56,6 +56,7 @@ def source_config(inbox: InboxSettings, settings: Settings) -> SourceConfig:
         mailbox=inbox.mailbox or "INBOX",
         pop3_auth=inbox.pop3_auth if inbox.pop3_auth != "USER" else settings.engine.pop3_auth_option,
         use_message_id_as_uid=settings.engine.use_message_id_as_uid and inbox.protocol == "imap",
+        timeout=float(inbox.timeout),
     )
 
 

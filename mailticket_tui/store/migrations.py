@@ -84,9 +84,14 @@ def _v2(db: Database) -> None:
         migrate(migrator.add_column("mail_message", "duplicate_of_id", field))
 
 
+def _v3(db: Database) -> None:
+    """Add inbox.timeout (seconds to wait for the mail server; 30, the value used until now)."""
+    add_column(db, "inbox", "timeout", "VARCHAR(255) NOT NULL", "30")
+
+
 # Each entry upgrades from (index) to (index + 1); its docstring's first line describes it.
 # Append; never edit a released step.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3]
 LATEST = len(MIGRATIONS)
 
 
