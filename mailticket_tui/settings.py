@@ -438,6 +438,8 @@ def settings_from_dict(data: dict, source: str = "settings") -> Settings:
                 problems.append(f"{key}: expected a table of strings")
             else:
                 parts[key] = dict(value)
+    if "smtp" in parts and parts["smtp"].port > 65535:
+        problems.append(f"smtp.port: {parts['smtp'].port} is not a TCP port")
     ticket_log = parts.get("ticket_log", {})
     for klass, log in ticket_log.items():
         if klass not in TICKET_CLASSES:

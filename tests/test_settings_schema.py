@@ -79,6 +79,11 @@ def test_bad_values_name_their_key(key: str, value, problem: str) -> None:
     assert f"f.toml: engine.{key}: " in str(info.value) and problem in str(info.value)
 
 
+def test_ports_are_tcp_ports() -> None:
+    with pytest.raises(Exception, match=r"smtp.port: 99999 is not a TCP port"):
+        settings_from_dict({"smtp": {"port": 99999}})
+
+
 def test_the_store_columns_are_the_inbox_settings() -> None:
     columns = {f.name for f in Inbox._meta.sorted_fields} - {"id", "created", "updated"}
     assert columns == {s.name for s in fields(InboxSettings)}
