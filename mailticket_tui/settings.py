@@ -1,7 +1,10 @@
 """Settings: the TOML file <-> validated, frozen settings objects.
 
-The schema is the dataclasses below; each field's metadata says its kind (size, regex list, enum...) and
-documents it. Validation collects every problem with its key path instead of stopping at the first.
+The schema is the dataclasses below: every setting declared once with `spec` (its type from
+setting_types.py, default, help, form group, reference name, whether it takes effect). The validator, the
+typed values the engine reads, the inbox store columns (store/models.py), the TUI forms, `config example` and
+docs/settings.md (settings_docs.py) all follow from it. Validation collects every problem with its key path
+instead of stopping at the first; the reference's spellings are translated first (settings_compat.py).
 Secrets are given by value, by environment variable or by file; `resolve_secret` reads them when needed.
 Patterns are checked by the engine's own compiler (engine/parse/safe_regex.py: one grammar, one cache), and no
 two inboxes may read the same folder (`mailbox_identity`). Never imports textual or rich.
@@ -10,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import tomllib
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
