@@ -273,6 +273,17 @@ class StrListType(JsonColumn):
         return list(value)
 
 
+class EmailListType(StrListType):
+    name, accepts = "email_list", "a list of email addresses"
+
+    def check(self, value, path, problems, spec):
+        value = super().check(value, path, problems, spec)
+        bad = [(i, v) for i, v in enumerate(value or ()) if not _EMAIL_RE.match(v)]
+        for i, address in bad:
+            problems.append(f"{path}[{i}]: {address!r} is not an email address")
+        return None if bad else value
+
+
 class PatternListType(StrListType):
     name, accepts = "regex_list", "a list of patterns (Python regular expressions or /pattern/flags)"
 
@@ -340,7 +351,7 @@ def valid_pattern(pattern: str, path: str, problems: Problems, spec: dict) -> bo
 
 TYPES: dict[str, SettingType] = {t.name: t for t in (
     IntType(), BoolType(), StrType(), TextType(), SecretType(), EmailType(), EnumType(), SizeType(),
-    DurationType(), PixelsType(), PatternType(), StrListType(), PatternListType(), MappingType(),
+    DurationType(), PixelsType(), PatternType(), StrListType(), EmailListType(), PatternListType(), MappingType(),
     DelimitersType(), TagsType())}
 
 

@@ -262,7 +262,7 @@ class InboxSettings:
         "enum", "Link To/Cc people who exist as ticket contacts.",
         ("never", "only_on_creation", "only_on_update", "always"), default="never", group="Additional contacts")
     aliases: tuple[str, ...] = spec(
-        "str_list", "Other addresses of this mailbox (never made contacts).", factory=tuple,
+        "email_list", "Other addresses of this mailbox (never made contacts).", factory=tuple,
         group="Additional contacts")
     auto_mail_behavior: str = spec(
         "enum", "Auto-replies, bounces, list and bulk mail: undesired (kept undesired_purge_delay days), deleted at "

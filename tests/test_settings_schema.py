@@ -79,6 +79,12 @@ def test_bad_values_name_their_key(key: str, value, problem: str) -> None:
     assert f"f.toml: engine.{key}: " in str(info.value) and problem in str(info.value)
 
 
+def test_aliases_are_addresses() -> None:
+    inbox = {"name": "a", "server": "h", "login": "l", "aliases": ["help@desk.example", "not an address"]}
+    with pytest.raises(Exception, match=r"inbox\[0\] \(a\).aliases\[1\]: 'not an address' is not an email address"):
+        settings_from_dict({"inbox": [inbox]})
+
+
 def test_ports_are_tcp_ports() -> None:
     with pytest.raises(Exception, match=r"smtp.port: 99999 is not a TCP port"):
         settings_from_dict({"smtp": {"port": 99999}})

@@ -30,7 +30,7 @@ from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 from .safe_text import clean
 
 OTHER_GROUP = "Other settings"
-LINE_KINDS = ("kv", "str_list", "regex_list", "delimiters", "tags")  # edited one item per line
+LINE_KINDS = ("kv", "str_list", "email_list", "regex_list", "delimiters", "tags")  # edited one item per line
 TEXT_KINDS = ("text",)  # several lines, kept as typed
 _VERBATIM = ("regex_list", "delimiters")  # patterns: spaces at either end may matter, lines are not stripped
 _STOP, _DROP = ("stop", "true"), ("drop", "false")
