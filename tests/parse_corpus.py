@@ -20,6 +20,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from mailticket_tui.engine.parse import ParseOptions, extract_new_part, parse_message  # noqa: E402
+from mailticket_tui.settings import EngineSettings  # noqa: E402
 
 def find_corpus() -> Path:
     """../shared/corpus next to the checkout; $MAILTICKET_CORPUS or /work/shared/corpus when cloned elsewhere."""
@@ -75,20 +76,25 @@ def token_f1(got: str, want: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def _new_part_text(case: dict, raw: bytes, parsed) -> tuple[str, str]:
-    expect = case["expect"]
-    keep_signature = bool(expect.get("new_part_includes_signature"))
-    options = ParseOptions(strip_signature=not keep_signature)
+def shipped_options() -> ParseOptions:
+    """The one configuration every case runs with: the shipped defaults (settings.EngineSettings)."""
+    return EngineSettings().parse_options()
+
+
+def _new_part_text(case: dict, raw: bytes, parsed, options: ParseOptions) -> tuple[str, str, str]:
+    """The new part at `options`; nothing here may depend on the case's expectations or metadata
+    beyond its file format (a body-only file has no headers to parse)."""
     if case["format"] == "eml":
-        part = parse_message(raw, options).new_part if parsed is None or not keep_signature else parsed.new_part
+        part = parsed.new_part if parsed is not None else parse_message(raw, options).new_part
     elif case["format"] == "body_html":
         part = extract_new_part(None, raw.decode("utf-8", "replace"), options)
     else:
         part = extract_new_part(raw.decode("utf-8", "replace"), None, options)
-    return part.text, part.method
+    return part.text, part.method, part.signature
 
 
-def evaluate_case(case: dict, corpus: Path = CORPUS) -> CaseResult:
+def evaluate_case(case: dict, corpus: Path = CORPUS, options: ParseOptions | None = None) -> CaseResult:
+    options = options or shipped_options()
     expect = case["expect"]
     raw = (corpus / case["file"]).read_bytes()
     result = CaseResult(case["id"], SOURCE_TAG.get(case["source_repo"], case["source_repo"]))
@@ -97,7 +103,7 @@ def evaluate_case(case: dict, corpus: Path = CORPUS) -> CaseResult:
     parsed = None
     if case["format"] == "eml":
         try:
-            parsed = parse_message(raw)
+            parsed = parse_message(raw, options)
             ok = parsed.error is None
         except Exception as exc:  # noqa: BLE001 - the contract says never raises; record it
             ok = False
@@ -132,10 +138,11 @@ def evaluate_case(case: dict, corpus: Path = CORPUS) -> CaseResult:
             joined = " ".join(parsed.defects)
             checks["defects"] = all(name in joined for name in expect["defects"])
             result.detail["defects"] = parsed.defects
-    reply_keys = ("new_part", "new_part_startswith", "new_part_contains", "new_part_excludes", "max_seconds")
+    reply_keys = ("new_part", "new_part_startswith", "new_part_contains", "new_part_excludes", "signature_contains",
+                  "max_seconds")
     if case["kind"].startswith("reply") or any(k in expect for k in reply_keys):
         t0 = time.perf_counter()
-        text, method = _new_part_text(case, raw, parsed)
+        text, method, signature = _new_part_text(case, raw, parsed, options)
         elapsed = time.perf_counter() - t0
         result.detail["new_part"] = text
         result.detail["method"] = method
@@ -152,6 +159,9 @@ def evaluate_case(case: dict, corpus: Path = CORPUS) -> CaseResult:
             checks["new_part_constraints"] = checks.get("new_part_constraints", True) and norm_ws(piece) in norm_ws(text)
         for piece in expect.get("new_part_excludes", []):
             checks["new_part_constraints"] = checks.get("new_part_constraints", True) and norm_ws(piece) not in norm_ws(text)
+        if "signature_contains" in expect:
+            checks["signature"] = all(norm_ws(piece) in norm_ws(signature) for piece in expect["signature_contains"])
+            result.detail["signature"] = signature
         if "max_seconds" in expect:
             checks["max_seconds"] = elapsed <= expect["max_seconds"]
         if text.strip() == "" and raw.strip():
@@ -160,13 +170,15 @@ def evaluate_case(case: dict, corpus: Path = CORPUS) -> CaseResult:
     return result
 
 
-def evaluate(corpus: Path = CORPUS) -> list[CaseResult]:
+def evaluate(corpus: Path = CORPUS, options: ParseOptions | None = None) -> list[CaseResult]:
+    """Every case at one configuration (the shipped defaults unless `options` is given)."""
+    options = options or shipped_options()
     manifest = json.loads((corpus / "manifest.json").read_text(encoding="utf-8"))
-    return [evaluate_case(case, corpus) for case in manifest["cases"]]
+    return [evaluate_case(case, corpus, options) for case in manifest["cases"]]
 
 
 METRICS = ("must_parse", "subject", "from", "text_body_prefix", "attachment_count", "attachment_filenames",
-           "is_autoreply", "auto_kind", "defects", "new_part_exact", "new_part_constraints", "max_seconds")
+           "is_autoreply", "auto_kind", "defects", "new_part_exact", "new_part_constraints", "signature", "max_seconds")
 
 
 def rates(results: list[CaseResult]) -> dict[str, tuple[int, int]]:
@@ -184,7 +196,7 @@ def rates(results: list[CaseResult]) -> dict[str, tuple[int, int]]:
 SHORT = {"must_parse": "parse", "subject": "subj", "from": "from", "text_body_prefix": "body",
          "attachment_count": "att#", "attachment_filenames": "attname", "is_autoreply": "auto",
          "auto_kind": "autokind", "defects": "defects", "new_part_exact": "np_exact",
-         "new_part_constraints": "np_constr", "max_seconds": "np_time", "new_part_f1": "np_f1"}
+         "new_part_constraints": "np_constr", "signature": "np_sig", "max_seconds": "np_time", "new_part_f1": "np_f1"}
 
 
 def table(results: list[CaseResult]) -> str:

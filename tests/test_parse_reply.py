@@ -105,16 +105,54 @@ def test_forward_keeps_the_forwarded_content() -> None:
 
 def test_mobile_signature_ends_the_new_part() -> None:
     body = f"{NEW}\n\nSent from my iPhone\n\n{OLD}\n"
-    part = extract_new_part(body, None)
-    assert squash(part.text) == squash(NEW + " Sent from my iPhone")
+    part = extract_new_part(body, None)  # shipped default: the device line is removed, still reported
+    assert squash(part.text) == squash(NEW)
     assert part.signature == "Sent from my iPhone"
+    assert squash(text_of(body, strip_standard_signature=False)) == squash(NEW + " Sent from my iPhone")
     assert squash(text_of(body, strip_signature=True)) == squash(NEW)
 
 
-def test_signature_kept_by_default_and_stripped_on_request() -> None:
+@pytest.mark.parametrize(
+    "device_line",
+    [
+        "Sent from my iPhone",
+        "Sent from my Verizon Wireless BlackBerry",
+        "Get Outlook for iOS<https://aka.ms/o0ukef>",
+        "Gesendet von Outlook für Android<https://aka.ms/AAb9ysg>",
+        "Envoyé de mon iPad",
+        "Enviado desde mi teléfono Samsung Galaxy",
+        "Inviato da iPhone",
+        "Verzonden vanaf mijn iPhone",
+        "Skickat från min iPhone",
+        "Wysłane z mojego telefonu",
+        "Отправлено с iPhone",
+        "iPhoneから送信",
+    ],
+)
+def test_device_line_removed_by_the_shipped_default(device_line: str) -> None:
+    body = f"{NEW}\n\n{device_line}\n"
+    assert squash(text_of(body)) == squash(NEW)
+    assert device_line in text_of(body, strip_standard_signature=False)
+
+
+def test_rfc3676_block_removed_by_default_kept_by_the_reference() -> None:
     body = f"{NEW}\n\n-- \nAlice Martin\nIT team\n"
-    assert "Alice Martin" in text_of(body)
+    assert squash(text_of(body)) == squash(NEW)
+    assert extract_new_part(body, None).signature.startswith("--")  # reported even when removed
+    assert "Alice Martin" in text_of(body, strip_standard_signature=False)
     assert squash(text_of(body, strip_signature=True)) == squash(NEW)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        f"{NEW}\n\n-Alice Martin\n",          # a dash glued to a name: strip_signature only
+        f"{NEW}\n\n__\nAlice Martin\n",       # not the RFC 3676 delimiter
+        f"{NEW}\n\nThanks,\nAlice Martin\n",  # a closing is part of the message
+    ],
+)
+def test_shipped_default_keeps_what_is_not_a_standard_signature(body: str) -> None:
+    assert "Alice Martin" in text_of(body)
 
 
 @pytest.mark.parametrize(
@@ -256,3 +294,32 @@ def test_html_text_level_separator_is_cut_in_html_too() -> None:
 def test_html_signature_kept_and_stripped() -> None:
     html = f'{MINE}<div class="gmail_signature">Alex Martin<br>IT team</div>'
     assert "Alex Martin" in html_part(html).text
+
+
+@pytest.mark.parametrize(
+    ("body", "closing"),
+    [
+        ("Hej,\n\nSvar.\n\nKh\nPeter\n", "Kh\nPeter"),
+        ("Czesc Anno,\n\nJak się masz?\n\nPozdrawiam,\nJan\n", "Pozdrawiam,\nJan"),
+        ("Hallo,\n\nerledigt.\n\nMit freundlichen Grüßen\nHans Müller\nIT-Leitung\n",
+         "Mit freundlichen Grüßen\nHans Müller\nIT-Leitung"),
+        ("Добрый день.\n\nГотово.\n\nС уважением,\nИван Петров\n", "С уважением,\nИван Петров"),
+    ],
+)
+def test_closing_and_name_detected_by_shape_and_kept(body: str, closing: str) -> None:
+    part = extract_new_part(body, None)
+    assert part.signature == closing
+    assert squash(part.text) == squash(body)  # a closing belongs to the message: never removed
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Hello\n\nThe printer works.\nSee you tomorrow.\n",   # sentences, not a closing
+        "Hi,\n\nsee below.\n\nthanks\nbob\n",                  # lower-case name: not a name line
+        "Hi\n\nI wanted to ask:\nIs it done?\n",
+        "Thanks,\nAlex\n",                                     # nothing before it: the whole message
+    ],
+)
+def test_no_closing_without_its_shape(body: str) -> None:
+    assert extract_new_part(body, None).signature == ""

@@ -42,4 +42,9 @@ class ParseOptions:
     )
     undesired_subject_patterns: tuple[str, ...] = DEFAULT_UNDESIRED_SUBJECT_PATTERNS
     exclude_attachment_types: tuple[str, ...] = DEFAULT_EXCLUDE_ATTACHMENT_TYPES
+    # The reference keeps the whole signature; strip_signature=True removes every detected one (a "-Name"
+    # line too). Independently, the shipped default removes only the two unambiguous, machine-made kinds:
+    # a device line ("Sent from my iPhone", "Gesendet von Outlook für Android<link>") and an RFC 3676
+    # "-- " block at the end of the new part. Set it False for the reference's behaviour.
     strip_signature: bool = False
+    strip_standard_signature: bool = True

@@ -12,7 +12,7 @@ from .html import html_to_text, sanitize_html, text_to_html
 from .html_reply import split_html
 from .model import NewPart
 from .options import ParseOptions
-from .signature import find_signature, strip_signature_text
+from .signature import find_closing, find_signature, is_standard_signature, strip_signature_text
 from .text_reply import split_text
 
 
@@ -27,13 +27,16 @@ def _finish(text: str, html: str | None, method: str, confident: bool, quoted: s
             options: ParseOptions, html_signature: str = "") -> NewPart:
     text = text.strip("\n")
     signature = find_signature(text) or ""
-    if options.strip_signature and signature:
+    remove = options.strip_signature or (options.strip_standard_signature and is_standard_signature(signature))
+    if remove and signature:
         stripped = strip_signature_text(text, signature)
         if stripped.strip():
             text = stripped
             html = None  # rebuilt from the stripped text below
     if not signature and html_signature:
         signature = html_signature
+    if not signature:
+        signature = find_closing(text)  # reported, never removed: a closing belongs to the message
     if html is None or not html.strip():
         html = text_to_html(text)
     else:

@@ -1,7 +1,10 @@
 """Signatures of the newest message: the "-- " block and phone/app lines ("Sent from my iPhone").
 
-Only unambiguous markers count: a closing like "Thanks, Alex" is part of the message, not a signature to
-strip. Detection never changes the text; ParseOptions.strip_signature decides whether it is removed.
+Only unambiguous markers count for removal: a closing ("Thanks," then "Alex") is part of the message;
+find_closing() reports it by shape, in any language, but nothing removes it. Detection never changes the
+text; ParseOptions decides what is removed: strip_signature every signature find_signature() detects,
+strip_standard_signature (the shipped default) only the kinds is_standard_signature() names, a device line
+or an RFC 3676 "-- " block.
 """
 from __future__ import annotations
 
@@ -38,6 +41,52 @@ def find_signature(text: str) -> str:
             and not lines[last - 1].strip()):
         return s
     return ""
+
+
+# RFC 3676 section 4.3: "-- " alone on a line; many clients lose the trailing space, so "--" counts too.
+_RFC3676_DELIMITER = re.compile(r"^--[ \t]?$")
+
+
+def is_standard_signature(signature: str) -> bool:
+    """True for a signature found by find_signature() that is machine-made or explicitly delimited: a device
+    line ("Sent from my iPhone", "Envoyé de mon iPad", with or without a link) or a block opened by the
+    RFC 3676 delimiter. A "-Name" line or a "__"/"—" block is left to strip_signature."""
+    if not signature:
+        return False
+    lines = signature.split("\n")
+    if _RFC3676_DELIMITER.match(lines[0].rstrip("\r")) and len(lines) > 1:
+        return True
+    return len(lines) == 1 and is_mobile_signature(lines[0].strip())
+
+
+_CLOSING_LINE = re.compile(r"^[^\W\d_][^\d@<>:;.!?()\[\]]{0,29}$")  # "Kh", "Best regards,", "Pozdrawiam,"
+_NAME_WORD = re.compile(r"^[^\W\d_][\w'.-]*$")
+
+
+def _is_name_word(word: str) -> bool:
+    """"Peter", "O'Neil", "Müller", "山田太郎": a word that starts with a capital or an uncased letter."""
+    return bool(_NAME_WORD.match(word)) and not word[0].islower()
+
+
+def find_closing(text: str) -> str:
+    """A closing greeting with a name at the very end, found by shape in any language ("Kh\nPeter",
+    "Pozdrawiam,\nJan", "Best regards,\nTom Baker\nHead of Sales"): the last paragraph has 2-3 lines, a
+    short first line without sentence punctuation, then a name of 1-4 capitalised words, then at most one
+    title line. Reported as the signature only: a closing is part of the message and is never removed."""
+    paragraphs = [p for p in re.split(r"\n[ \t]*\n", text.strip()) if p.strip()]
+    if len(paragraphs) < 2:
+        return ""
+    lines = [line.strip() for line in paragraphs[-1].split("\n")]
+    if not 2 <= len(lines) <= 3 or not _CLOSING_LINE.match(lines[0]) or len(lines[0].split()) > 4:
+        return ""
+    if lines[0].rstrip(",")[:1].islower():
+        return ""
+    name = lines[1].split()
+    if not 1 <= len(name) <= 4 or not all(_is_name_word(word) for word in name):
+        return ""
+    if len(lines) == 3 and (len(lines[2]) > 80 or lines[2][-1:] in "?!:"):
+        return ""
+    return "\n".join(lines)
 
 
 def strip_signature_text(text: str, signature: str) -> str:
