@@ -135,6 +135,9 @@ class EngineSettings:
         "bool", "Thread replies by stored Message-IDs (In-Reply-To/References).", default=True, group="Reading mail")
     strip_signature: bool = spec(
         "bool", "Remove the sender's signature from the new part of replies.", default=False, group="Reading mail")
+    strip_standard_signature: bool = spec(
+        "bool", "Remove device lines (\"Sent from my iPhone\") and RFC 3676 \"-- \" signature blocks from the new "
+        "part of replies; false keeps them, as the reference does.", default=True, group="Reading mail")
     inline_image_max_width: int = spec(
         "int", "Unused by the reference too.", default=500, group="Parity only", effect=False)
     lease_seconds: Duration = spec(
@@ -153,6 +156,7 @@ class EngineSettings:
             undesired_subject_patterns=tuple(self.undesired_subject_patterns),
             exclude_attachment_types=tuple(self.exclude_attachment_types),
             strip_signature=self.strip_signature,
+            strip_standard_signature=self.strip_standard_signature,
         )
 
 
@@ -165,6 +169,9 @@ class SmtpSettings:
     tls: str = spec(
         "enum", "Transport security.", ("ssl", "starttls", "none"), default="starttls", group="SMTP server")
     verify_certificate: bool = spec("bool", "Verify the server certificate.", default=True, group="SMTP server")
+    ca_file: str = spec(
+        "str", "PEM file of extra CA certificate(s) to trust (internal CA, self-signed server); empty = system CAs.",
+        default="", group="SMTP server")
     login: str = spec(
         "str", "SMTP login (empty = no authentication).", default="", group="SMTP server",
         example="helpdesk@example.com")
@@ -197,6 +204,9 @@ class InboxSettings:
     verify_certificate: bool = spec(
         "bool", "Verify the server certificate (turning it off is shown as a warning).", default=True,
         group="Mailbox configuration")
+    ca_file: str = spec(
+        "str", "PEM file of extra CA certificate(s) to trust (internal CA, self-signed server); empty = system CAs.",
+        default="", group="Mailbox configuration")
     login: str = spec(
         "str", "Login; also the inbox's own address.", default="", group="Mailbox configuration",
         example="support@example.com")

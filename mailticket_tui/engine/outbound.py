@@ -122,11 +122,28 @@ def _build(row: Outbox, original: bytes | None, eml_type: str) -> EmailMessage:
     return msg
 
 
-def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
+class CaFileError(smtplib.SMTPException):
+    """[smtp] ca_file is missing, unreadable or not PEM: one line naming the key."""
+
+
+def _ssl_context(smtp: SmtpSettings) -> ssl.SSLContext:
+    """The verifying context of `_connect` and `probe_smtp`: system CAs plus [smtp] ca_file, or a
+    non-verifying one when verify_certificate is off (smtplib verifies nothing unless given a context)."""
     context = ssl.create_default_context()
+    if smtp.ca_file:
+        try:
+            context.load_verify_locations(cafile=smtp.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or str(exc)
+            raise CaFileError(f"cannot load CA file {smtp.ca_file!r} ({reason}); fix [smtp] ca_file") from None
     if not smtp.verify_certificate:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
+    context = _ssl_context(smtp)
     if smtp.tls == "ssl":
         client: smtplib.SMTP = smtplib.SMTP_SSL(smtp.server, smtp.port, timeout=SMTP_TIMEOUT, context=context)
     else:
@@ -243,8 +260,8 @@ def _probe_failure(exc: BaseException, stage: str, where: str, smtp: SmtpSetting
         return stage, (f"{where} did not answer within {timeout:g} s; check host, port, firewall, and that "
                        f"tls={smtp.tls!r} matches the port (465 = ssl, 587 = starttls)")
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return "tls", (f"{where}: certificate verify failed ({exc.verify_message}); install its CA in the system "
-                       "store, or set [smtp] verify_certificate = false (unsafe)")
+        return "tls", (f"{where}: certificate verify failed ({exc.verify_message}); give its CA in [smtp] "
+                       "ca_file, or set [smtp] verify_certificate = false (unsafe)")
     if isinstance(exc, ssl.SSLError):
         return "tls", (f"{where}: TLS handshake failed ({exc.reason or exc}); check that tls={smtp.tls!r} matches "
                        "the port")
@@ -286,10 +303,10 @@ def probe_smtp(smtp: SmtpSettings, password: str, timeout: float = SMTP_TIMEOUT)
         return SmtpProbe(False, "settings", f"[smtp] port {smtp.port} is not a TCP port; 587 for STARTTLS, 465 "
                                             "for implicit TLS", warning=warning)
     where = f"{smtp.server}:{smtp.port}"
-    context = ssl.create_default_context()
-    if not smtp.verify_certificate:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
+    try:
+        context = _ssl_context(smtp)
+    except CaFileError as exc:
+        return SmtpProbe(False, "settings", str(exc), warning=warning)
     stage, client, greeting = "connect", None, ""
     try:
         if smtp.tls == "ssl":

@@ -52,7 +52,7 @@ def source_config(inbox: InboxSettings, settings: Settings) -> SourceConfig:
     password = resolve_secret(inbox.password, inbox.password_env, inbox.password_file, f"inbox {inbox.name}")
     return SourceConfig(
         name=inbox.name, protocol=inbox.protocol, server=inbox.server, port=inbox.port, tls=inbox.tls,
-        verify_certificate=inbox.verify_certificate, login=inbox.login, password=password,
+        verify_certificate=inbox.verify_certificate, ca_file=inbox.ca_file, login=inbox.login, password=password,
         mailbox=inbox.mailbox or "INBOX",
         pop3_auth=inbox.pop3_auth if inbox.pop3_auth != "USER" else settings.engine.pop3_auth_option,
         use_message_id_as_uid=settings.engine.use_message_id_as_uid and inbox.protocol == "imap",

@@ -9,8 +9,9 @@ empty, says whether one is set, and only a typed value replaces it; the "clear" 
 password (to switch to password_env or password_file). The name is editable: the caller renames the inbox
 (its records follow) before saving. "Test" probes the values being edited, before any save; an empty
 password field tests with the stored password; a test that cannot even start (e.g. the password's
-environment variable is unset) is reported by screens/base.py and shown in the help line. Dismisses with
-the new InboxSettings.
+environment variable is unset) is reported by screens/base.py and shown in the help line, which grows to show
+the result (warning first, capabilities wrapped). Saving while the last test failed asks first
+(screens/confirm.py). Dismisses with the new InboxSettings.
 """
 from __future__ import annotations
 
@@ -29,9 +30,12 @@ from ..widgets.probe_result import probe_text
 from ..widgets.safe_text import clean
 from ..widgets.settings_fields import FieldSet, FieldSpec, dataclass_groups, field_problems, merged
 from .base import WorkerFailures, services_of
+from .confirm import ConfirmScreen
+
+RESULT_MAX_HEIGHT = 6  # lines the help line may grow to while it shows a test result
 
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Mailbox configuration", ("name", "protocol", "server", "port", "tls", "verify_certificate", "login",
+    ("Mailbox configuration", ("name", "protocol", "server", "port", "tls", "verify_certificate", "ca_file", "login",
                                "password", "password_env", "password_file", "pop3_auth", "mailbox", "active",
                                "trace")),
     ("Emails in error", ("error_behavior", "notify_errors_to", "notify_errors_from")),
@@ -50,9 +54,10 @@ def grouped_fields() -> list[tuple[str, list[FieldSpec]]]:
 
 
 class InboxTestedInForm(Message):
-    def __init__(self, text: Text) -> None:
+    def __init__(self, text: Text, ok: bool = True) -> None:
         super().__init__()
         self.text = text
+        self.ok = ok
 
 
 class InboxFormScreen(WorkerFailures, ModalScreen[InboxSettings | None]):
@@ -71,6 +76,7 @@ class InboxFormScreen(WorkerFailures, ModalScreen[InboxSettings | None]):
         self.settings = settings
         shown = settings_to_dict(Settings(inboxes=(self.inbox,)), with_secrets=True)["inbox"][0]
         self.fields = FieldSet.of(InboxSettings, shown, GROUPS)
+        self.test_failed = False  # the last connection test failed (saving then asks first)
 
     # -- building ------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -128,14 +134,32 @@ class InboxFormScreen(WorkerFailures, ModalScreen[InboxSettings | None]):
     def on_descendant_focus(self, event) -> None:
         doc = self.fields.help_for(getattr(event.widget, "id", None) or "")
         if doc is not None:
-            self.query_one("#field-doc", Static).update(doc)
+            self._show_doc(doc)
+
+    def _show_doc(self, text, result: bool = False) -> None:
+        """The help line: a field's help (its stylesheet height), or a test result (grows to fit, capped)."""
+        line = self.query_one("#field-doc", Static)
+        line.styles.height = "auto" if result else None
+        line.styles.max_height = RESULT_MAX_HEIGHT if result else None
+        line.update(text)
 
     # -- actions ---------------------------------------------------------------------------------------------
     def action_save_inbox(self) -> None:
         inbox, problems = self.validate_form()
         self._show_problems(problems)
-        if inbox is not None:
+        if inbox is None:
+            return
+        if not self.test_failed:
             self.dismiss(inbox)
+            return
+
+        def answered(save: bool | None) -> None:
+            if save:
+                self.dismiss(inbox)
+
+        self.app.push_screen(ConfirmScreen(Text.assemble(
+            ("The last connection test of these settings failed.", "bold"),
+            f"\nSave inbox {clean(inbox.name)} anyway?"), yes="Save"), answered)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -158,12 +182,14 @@ class InboxFormScreen(WorkerFailures, ModalScreen[InboxSettings | None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="form-test", name="test the connection")
     def _test(self, inbox: InboxSettings) -> None:
         result = services_of(self).test_inbox_settings(inbox)
-        self.post_message(InboxTestedInForm(probe_text(inbox.name, result)))
+        self.post_message(InboxTestedInForm(probe_text(inbox.name, result), result.ok))
 
     def on_inbox_tested_in_form(self, message: InboxTestedInForm) -> None:
-        self.query_one("#field-doc", Static).update(message.text)
+        self.test_failed = not message.ok
+        self._show_doc(message.text, result=True)
 
     def worker_failed(self, worker: Worker, line: str) -> None:
         if worker.group == "form-test":
-            self.query_one("#field-doc", Static).update(Text(line, style="bold red"))
+            self.test_failed = True
+            self._show_doc(Text(line, style="bold red"), result=True)
 

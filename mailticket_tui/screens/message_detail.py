@@ -24,9 +24,10 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker
 
 from ..widgets.message_ref import server_line
+from ..safe_files import write_private
 from ..widgets.safe_text import clean
 from .base import WorkerFailures, services_of
-from .save_file import SaveFileScreen
+from .save_file import SaveFileScreen, SaveTarget
 
 HEADER_LIMIT = 64 * 1024
 
@@ -165,12 +166,12 @@ class MessageDetailScreen(WorkerFailures, Screen):
             return
         raw = self.raw
         self.app.push_screen(SaveFileScreen("the raw message", f"message-{self.message_id}.eml"),
-                             lambda path: path and self._save(path, raw))
+                             lambda target: target and self._save(target, raw))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="message-save", name="save the .eml")
-    def _save(self, path: str, data: bytes) -> None:
-        Path(path).expanduser().write_bytes(data)
-        self.post_message(FileSaved(path))
+    def _save(self, target: SaveTarget, data: bytes) -> None:
+        write_private(target.path, data, overwrite=target.overwrite)
+        self.post_message(FileSaved(target.path))
 
     def on_file_saved(self, message: FileSaved) -> None:
         self.notify(clean(f"saved {message.path}"), markup=False)

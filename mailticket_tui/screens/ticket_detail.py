@@ -7,8 +7,6 @@ failures screens/base.py reports (a failed load is also said in the title line, 
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,12 +18,13 @@ from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 from textual.worker import Worker
 
+from ..safe_files import write_private
 from ..widgets.safe_text import clean, safe_text
 from .base import WorkerFailures, app_of, services_of
 from .choice import ChoiceScreen
 from .log_entry import LogEntryScreen
 from .message_detail import FileSaved
-from .save_file import SaveFileScreen
+from .save_file import SaveFileScreen, SaveTarget
 
 
 class TicketLoaded(Message):
@@ -139,13 +138,13 @@ class TicketDetailScreen(WorkerFailures, Screen):
     def _attachment_chosen(self, event: OptionList.OptionSelected) -> None:
         attachment = next(a for a in self.detail.attachments if str(a.id) == event.option.id)
         self.app.push_screen(SaveFileScreen(f"attachment {attachment.filename}", attachment.filename),
-                             lambda path: path and self._save_attachment(attachment.id, path))
+                             lambda target: target and self._save_attachment(attachment.id, target))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-save", name="save the attachment")
-    def _save_attachment(self, attachment_id: int, path: str) -> None:
+    def _save_attachment(self, attachment_id: int, target: SaveTarget) -> None:
         _, data = services_of(self).attachment_bytes(attachment_id)
-        Path(path).expanduser().write_bytes(data)
-        self.post_message(FileSaved(path))
+        write_private(target.path, data, overwrite=target.overwrite)
+        self.post_message(FileSaved(target.path))
 
     def on_file_saved(self, message: FileSaved) -> None:
         self.notify(clean(f"saved {message.path}"), markup=False)

@@ -89,9 +89,14 @@ def _v3(db: Database) -> None:
     add_column(db, "inbox", "timeout", "VARCHAR(255) NOT NULL", "30")
 
 
+def _v4(db: Database) -> None:
+    """Add inbox.ca_file (a PEM file of extra CAs to trust; empty = the system CAs, as until now)."""
+    add_column(db, "inbox", "ca_file", "VARCHAR(255) NOT NULL", "")
+
+
 # Each entry upgrades from (index) to (index + 1); its docstring's first line describes it.
 # Append; never edit a released step.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4]
 LATEST = len(MIGRATIONS)
 
 
