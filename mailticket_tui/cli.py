@@ -1,7 +1,8 @@
 """Command line: argument parsing, output and exit codes (DESIGN.md section 6 is the contract).
 
 Exit codes: 0 done, 2 bad usage or settings, 3 a mailbox unreachable or refused login, 4 store error,
-75 skipped because another run holds the inbox; 1 an unexpected error on an inbox (logged, the others ran). Imports Textual only in the `tui` branch.
+75 skipped because another run holds the inbox; 1 an unexpected error on an inbox (logged, the others ran);
+5 (`status` only) something needs attention. Imports Textual only in the `tui` branch.
 
 The CLI resolves the store URL itself (--db, $MAILTICKET_DB, [store] url, else the XDG data dir) so that an
 explicit URL in a missing folder is refused before anything is created, and so that `store status` can look
@@ -26,6 +27,7 @@ from .store import StoreError
 from .store.db import check_store_location, default_store_url, reporting_upgrades
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_STORE, EXIT_BUSY = 0, 1, 2, 3, 4, 75
+EXIT_ATTENTION = 5  # `status` only: something needs an operator (a failing or stale inbox, messages in error)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     csub.add_parser("import", help="upsert a TOML file into the store (by inbox name)").add_argument("file")
     export = csub.add_parser("export", help="write the store's settings as TOML")
     export.add_argument("--with-secrets", action="store_true", help="include passwords given by value")
-    export.add_argument("-o", "--output", help="write to this file (mode 0600 with secrets) instead of stdout")
+    export.add_argument("-o", "--output", help="write to this new file (mode 0600) instead of stdout")
+    export.add_argument("--force", action="store_true", help="replace the -o file if it exists")
     example = csub.add_parser("example", help="print the commented example file: every key, its default, its help")
     example.add_argument("--markdown", action="store_true", help="the settings reference as a Markdown table")
 
@@ -73,7 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     mshow = msub.add_parser("show", help="one message: state, error, decision trace")
     mshow.add_argument("id", type=int)
     mshow.add_argument("--json", action="store_true")
-    mshow.add_argument("--eml", metavar="FILE", help="also save the raw message to FILE")
+    mshow.add_argument("--eml", metavar="FILE", help="also save the raw message to FILE (new, mode 0600)")
+    mshow.add_argument("--force", action="store_true", help="replace the --eml file if it exists")
 
     outbox = sub.add_parser("outbox", help="outgoing mail (rejection replies, error forwards)")
     osub = outbox.add_subparsers(dest="action", required=True)
@@ -109,6 +113,13 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--json", action="store_true")
 
     sub.add_parser("trace", help="an inbox's debug trace").add_argument("name")
+
+    status = sub.add_parser("status", help="health of every inbox for monitoring: exit 5 when something needs "
+                            "attention")
+    status.add_argument("--json", action="store_true")
+    status.add_argument("--stale-after", type=int, metavar="SECONDS",
+                        help="an active inbox without a successful pass for this long needs attention "
+                             "(default: 3 x periodicity, at least 600)")
 
     store = sub.add_parser("store", help="the store's schema version: status, explicit upgrade")
     ssub = store.add_subparsers(dest="action", required=True)
@@ -177,7 +188,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_tui(services)
     handlers = {"run": _cmd_run, "config": _cmd_config, "inbox": _cmd_inbox, "messages": _cmd_messages,
-                "outbox": _cmd_outbox, "tickets": _cmd_tickets, "replay": _cmd_replay, "trace": _cmd_trace}
+                "outbox": _cmd_outbox, "tickets": _cmd_tickets, "replay": _cmd_replay, "trace": _cmd_trace,
+                "status": _cmd_status}
     return handlers[args.command](services, args)
 
 
@@ -251,6 +263,22 @@ def _exit_code(results: Sequence[InboxFinished]) -> int:
     return EXIT_OK
 
 
+def _save_file(path: str, data: bytes | str, force: bool) -> bool:
+    """Write a file the user named (safe_files: 0600, no symlink, no silent overwrite); False after saying why."""
+    from .safe_files import UnsafeWriteError, write_private
+
+    try:
+        write_private(path, data, overwrite=force)
+    except UnsafeWriteError as exc:
+        hint = "; give --force to replace it" if exc.reason == "exists" else ""
+        print(f"mailticket: {exc}{hint}", file=sys.stderr)
+        return False
+    except OSError as exc:
+        print(f"mailticket: cannot write {path} ({exc.strerror or exc}); check the folder", file=sys.stderr)
+        return False
+    return True
+
+
 def _cmd_config(services, args) -> int:
     import tomli_w
 
@@ -260,11 +288,8 @@ def _cmd_config(services, args) -> int:
         return EXIT_OK
     text = tomli_w.dumps(services.export_config(args.with_secrets))
     if args.output:
-        mode = 0o600 if args.with_secrets else 0o644
-        fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+        if not _save_file(args.output, text, args.force):
+            return EXIT_USAGE
     else:
         sys.stdout.write(text)
     return EXIT_OK
@@ -276,16 +301,11 @@ def _cmd_inbox(services, args) -> int:
         print(f"{args.name}: {args.action}d; takes effect on the next pass")
         return EXIT_OK
     if args.action == "list":
-        infos = services.list_inboxes()
+        health = services.health()
         if args.json:
-            _print_json([{"name": i.name, "protocol": i.protocol, "server": i.server, "port": i.port,
-                          "mailbox": i.mailbox, "active": i.active, "last_success": i.last_success,
-                          "last_error": i.last_error, "error_streak": i.error_streak, "counts": i.counts}
-                         for i in infos])
-        for i in infos if not args.json else []:
-            state = f"error x{i.error_streak}: {_safe(i.last_error)}" if i.error_streak else f"last ok {i.last_success or 'never'}"
-            print(f"{i.name:20} {i.protocol:7} {i.server}:{i.port or '-'} {i.mailbox or 'INBOX'} "
-                  f"{'active' if i.active else 'inactive'} {state}")
+            _print_json([h.as_json() for h in health])
+            return EXIT_OK
+        _print_health(health)
         return EXIT_OK
     result = services.test_inbox(args.name)
     if result.ok:
@@ -295,6 +315,34 @@ def _cmd_inbox(services, args) -> int:
         return EXIT_OK
     print(f"{args.name}: FAILED at {result.stage}: {_safe(result.message)}", file=sys.stderr)
     return EXIT_UNREACHABLE
+
+
+def _print_health(health) -> None:
+    """The summary line, then per inbox its line as before and, indented, its connection and its messages."""
+    from .services import health_summary
+
+    print(_safe(health_summary(health)))
+    for h in health:
+        i = h.info
+        state = (f"error x{i.error_streak}: {_safe(i.last_error)}" if i.error_streak
+                 else f"last ok {i.last_success or 'never'}")
+        print(f"{i.name:20} {i.protocol:7} {i.server}:{i.port or '-'} {i.mailbox or 'INBOX'} "
+              f"{'active' if i.active else 'inactive'} {state}")
+        print(f"  connection: {_safe(h.connection_line())}")
+        print(f"  messages:   {_safe(h.messages_line())}")
+
+
+def _cmd_status(services, args) -> int:
+    """For monitoring: the same health as `inbox list`; exit 5 when something needs attention."""
+    from .services import health_summary
+
+    health = services.health(stale_after=args.stale_after)
+    ok = not any(h.needs_attention for h in health)
+    if args.json:
+        _print_json({"ok": ok, "summary": health_summary(health), "inboxes": [h.as_json() for h in health]})
+    else:
+        _print_health(health)
+    return EXIT_OK if ok else EXIT_ATTENTION
 
 
 def _cmd_messages(services, args) -> int:
@@ -337,8 +385,8 @@ def _show_message(services, args) -> int:
         if raw is None:
             print(f"mailticket: message #{args.id} has no stored raw copy", file=sys.stderr)
             return EXIT_USAGE
-        with open(args.eml, "wb") as out:
-            out.write(raw)
+        if not _save_file(args.eml, raw, args.force):
+            return EXIT_USAGE
     if args.json:
         _print_json({**info.as_json(), "trace": trace.splitlines(), "raw_stored": raw is not None})
         return EXIT_OK

@@ -5,8 +5,10 @@ the UI never runs a lazy query on its event loop). Never imports textual or rich
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import re
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -227,6 +229,148 @@ def _iso(value) -> str | None:
     return value.isoformat(sep=" ", timespec="seconds") if value else None
 
 
+# ------------------------------------------------------------------------------------------ health
+# An error or undesired reason's class, from the stable start of the text the engine writes (engine/process.py,
+# engine/steps/, engine/runner.py); the variable rest (addresses, sizes, refs, exception text) is dropped. The
+# first pattern that matches wins; a text none matches falls back to `_fallback_reason`.
+_REASON_CLASSES: tuple[tuple[re.Pattern, str], ...] = tuple((re.compile(p, re.IGNORECASE), label) for p, label in (
+    (r"^unknown caller\b|\bunknown (caller|sender)\b", "unknown caller"),
+    (r"^ambiguous caller\b", "ambiguous caller"),
+    (r"^message too big\b", "too big"),
+    (r"^a reply to #\d+", "reply waits for its request"),
+    (r"^internal error\b", "internal error"),
+    (r"\b(delete|move) on the server failed\b", "server delete/move failed"),
+    (r"^unreadable message\b|^empty message\b", "unreadable message"),
+    (r"^no sender address\b", "no sender address"),
+    (r"^title_pattern is invalid\b", "invalid title_pattern"),
+    (r"^nothing to update\b", "nothing to update (update_only)"),
+    (r"^related ticket \S+ is an? \w+", "related ticket of another class"),
+    (r"^\S+ is \w+: replies are rejected", "reply to a closed ticket"),
+    (r"\bmay not update\b", "sender may not update the ticket"),
+    (r"^ticket default values\b", "ticket default values"),
+    (r"^autoreply\b", "auto-reply"),
+    (r"^bounce\b", "bounce"),
+    (r"^list\b", "mailing list"),
+    (r"^spam\b", "spam"),
+    (r"^loop\b", "loop (our own address)"),
+    (r"^subject matches undesired pattern\b", "undesired subject"),
+))
+ATTENTION_STATUSES = ("error",)  # message states that need an operator (ignored, duplicate, undesired do not)
+
+
+def reason_class(text: str) -> str:
+    """The class of an error or undesired reason, e.g. "unknown caller" for
+    "unknown caller bob@x (unknown_caller_behavior = reject_email)": what `status` and the Inboxes screen count."""
+    text = " ".join((text or "").split())
+    if not text:
+        return "no reason recorded"
+    for pattern, label in _REASON_CLASSES:
+        if pattern.search(text):
+            return label
+    return _fallback_reason(text)
+
+
+def _fallback_reason(text: str) -> str:
+    """An unknown text: its words before the first colon (or its first four), numbers, refs and addresses
+    masked, so that "foo 12: x" and "foo 13: y" count together."""
+    head = text.split(":", 1)[0] if ":" in text[:60] else " ".join(text.split()[:4])
+    head = re.sub(r"\S+@\S+", "ADDR", head)
+    head = re.sub(r"\b[A-Z]-\d+\b|#?\d+", "N", head)
+    return head.strip().lower()[:60] or "other"
+
+
+@dataclass(frozen=True)
+class InboxHealth:
+    """One inbox at a glance: its connection (the last passes) and its messages (their states), kept apart,
+    and what of both needs an operator (`attention`, empty when all is well).
+
+    connection: ok | failing (the last pass failed; error_streak in a row) | stale (no success for longer than
+    `stale_after` seconds) | never polled | inactive. waiting: processed or failed mail whose delete or move on
+    the server is not confirmed yet. Reasons are (class, count), most frequent first."""
+
+    info: InboxInfo
+    connection: str
+    lag_seconds: int | None  # since the last successful pass; None when there was none
+    waiting: int
+    error_reasons: tuple[tuple[str, int], ...]
+    undesired_reasons: tuple[tuple[str, int], ...]
+    attention: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.attention)
+
+    def count(self, status: str) -> int:
+        return self.info.counts.get(status, 0)
+
+    def messages_line(self) -> str:
+        """"3 new, 18 processed, 18 error (12 unknown caller, 6 too big), 2 undesired", empty states left out."""
+        parts = []
+        for status in ("new", "processed", "error", "undesired", "ignored", "duplicate"):
+            n = self.count(status)
+            if not n:
+                continue
+            reasons = self.error_reasons if status == "error" else (
+                self.undesired_reasons if status == "undesired" else ())
+            parts.append(f"{n} {status}" + (f" ({reasons_line(reasons)})" if reasons else ""))
+        if self.waiting:
+            parts.append(f"{self.waiting} waiting for the server")
+        return ", ".join(parts) or "no message"
+
+    def connection_line(self) -> str:
+        """"ok, last success 2026-11-30 11:00:00 (lag 2m)", "failing x3: <error>", ..."""
+        lag = f" (lag {format_lag(self.lag_seconds)})" if self.lag_seconds is not None else ""
+        if self.connection == "failing":
+            return f"failing x{self.info.error_streak}: {self.info.last_error}"
+        if self.connection == "never polled":
+            return "never polled"
+        return f"{self.connection}, last success {self.info.last_success or 'never'}{lag}"
+
+    def as_json(self) -> dict:
+        """The `inbox list --json` object: InboxInfo's keys, then the health keys (added, never renamed)."""
+        i = self.info
+        return {"name": i.name, "protocol": i.protocol, "server": i.server, "port": i.port, "mailbox": i.mailbox,
+                "active": i.active, "last_success": i.last_success, "last_error": i.last_error,
+                "error_streak": i.error_streak, "counts": i.counts, "last_attempt": i.last_attempt,
+                "connection": self.connection, "lag_seconds": self.lag_seconds,
+                "messages": {s: self.count(s) for s in ("new", "processed", "error", "undesired", "ignored",
+                                                        "duplicate")} | {"waiting": self.waiting},
+                "error_reasons": [{"reason": r, "count": n} for r, n in self.error_reasons],
+                "undesired_reasons": [{"reason": r, "count": n} for r, n in self.undesired_reasons],
+                "needs_attention": self.needs_attention, "attention": list(self.attention)}
+
+
+def reasons_line(reasons: tuple[tuple[str, int], ...], limit: int = 3) -> str:
+    """"12 unknown caller, 6 too big" (the `limit` most frequent, then "+N more")."""
+    shown = ", ".join(f"{n} {r}" for r, n in reasons[:limit])
+    rest = sum(n for _, n in reasons[limit:])
+    return shown + (f", {rest} other" if rest else "")
+
+
+def format_lag(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def health_summary(items: tuple[InboxHealth, ...] | list[InboxHealth]) -> str:
+    """The line at the top: what needs attention, or that nothing does."""
+    if not items:
+        return "no inbox configured"
+    flagged = [h for h in items if h.needs_attention]
+    if not flagged:
+        return "the inbox is OK" if len(items) == 1 else f"all {len(items)} inboxes OK"
+    count = f"{len(flagged)} of {len(items)} inboxes need" if len(items) > 1 else "the inbox needs"
+    return f"{count} attention · " + "; ".join(f"{h.name}: {', '.join(h.attention)}" for h in flagged)
+
+
 # ------------------------------------------------------------------------------------------ services
 @dataclass
 class Services:
@@ -270,6 +414,59 @@ class Services:
                                  json.loads(state.last_counters or "{}") if state else {},
                                  _iso(state.last_attempt) if state else None))
         return out
+
+    def health(self, stale_after: int | None = None, now: dt.datetime | None = None) -> tuple[InboxHealth, ...]:
+        """Every inbox's connection and message state, with error reasons grouped by class (reason_class) and
+        what needs attention: a failing or stale connection of an active inbox, messages in error. A connection
+        is stale when no pass succeeded for `stale_after` seconds (default: 3 periodicities, at least 10 min)."""
+        now = now or utcnow()
+        stale_after = stale_after if stale_after is not None else max(3 * int(self.settings.engine.periodicity), 600)
+        reasons: dict[tuple[int, str], dict[str, int]] = {}
+        # grouped by the text's start: few rows however many messages share a reason
+        head = fn.SUBSTR(MailMessage.error, 1, 80)
+        for inbox_id, status, text, n in (MailMessage.select(MailMessage.inbox, MailMessage.status, head,
+                                                              fn.COUNT(MailMessage.id))
+                                          .where(MailMessage.status.in_(["error", "undesired"]))
+                                          .group_by(MailMessage.inbox, MailMessage.status, head).tuples()):
+            bucket = reasons.setdefault((inbox_id, status), {})
+            label = reason_class(text)
+            bucket[label] = bucket.get(label, 0) + n
+        waiting = dict(MailMessage.select(MailMessage.inbox, fn.COUNT(MailMessage.id))
+                       .where((MailMessage.disposition_pending != "") & (MailMessage.on_server == True))  # noqa: E712
+                       .group_by(MailMessage.inbox).tuples())
+        ids = dict(Inbox.select(Inbox.name, Inbox.id).tuples())
+        out = []
+        for info in self.list_inboxes():
+            inbox_id = ids.get(info.name)
+            lag = None
+            if info.last_success:
+                lag = max(0, int((now - dt.datetime.fromisoformat(info.last_success)).total_seconds()))
+            if not info.active:
+                connection = "inactive"
+            elif info.error_streak:
+                connection = "failing"
+            elif lag is None:
+                connection = "never polled"
+            elif lag > stale_after:
+                connection = "stale"
+            else:
+                connection = "ok"
+
+            def ranked(status: str) -> tuple[tuple[str, int], ...]:
+                bucket = reasons.get((inbox_id, status), {})
+                return tuple(sorted(bucket.items(), key=lambda item: (-item[1], item[0])))
+
+            errors = ranked("error")
+            attention = []
+            if connection == "failing":
+                attention.append(f"connection failing x{info.error_streak}")
+            elif connection == "stale":
+                attention.append(f"no successful pass for {format_lag(lag)}")
+            if info.counts.get("error"):
+                attention.append(f"{info.counts['error']} in error ({reasons_line(errors)})")
+            out.append(InboxHealth(info, connection, lag, waiting.get(inbox_id, 0), errors, ranked("undesired"),
+                                   tuple(attention)))
+        return tuple(out)
 
     def inbox_settings(self, name: str) -> InboxSettings:
         inbox = self.settings.inbox(name)

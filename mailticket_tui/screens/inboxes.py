@@ -1,5 +1,10 @@
 """Mode 1, Inboxes: the list of inboxes with their health, and the actions on one inbox.
 
+Health comes from `services.health()`: a line at the top says what needs attention (or that nothing does);
+per inbox the connection (ok with the lag since the last success, FAILING xN, stale, never polled) and the
+messages (errors first with their main reasons, e.g. "18 err (12 unknown caller, 6 too big)") are separate
+columns, both visible at 80 columns; the info line below shows the highlighted inbox in full.
+
 Edit/new open the InboxFormScreen (validation there); `g` opens the app's global settings form (also in the
 command palette). Saving (a rename first when the name changed), deleting, toggling and testing run in
 thread workers against `Services` and take effect on the engine's next pass. Each reload also hands the
@@ -20,6 +25,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker
 
 from ..engine.events import Event, InboxFinished
+from ..services import InboxHealth, format_lag, health_summary, reasons_line
 from ..settings import InboxSettings
 from ..widgets.paged_table import PagedTable
 from ..widgets.probe_result import probe_text
@@ -28,14 +34,23 @@ from .confirm import ConfirmScreen
 from .inbox_form import InboxFormScreen
 from .mode_screen import ModeScreen
 
-COLUMNS = [("name", "Name", 14), ("active", "Active", 6), ("streak", "Errors", 6), ("success", "Last success", 19),
-           ("protocol", "Proto", 7), ("server", "Server", 24), ("folder", "Folder", 10), ("counts", "Messages", 30)]
+# Connection and messages first: at 80 columns the name, both states and the message summary fit; the
+# details (last success, protocol, server, folder) follow for wider terminals and the info line. A
+# deactivated inbox says so in its Connection cell ("inactive").
+COLUMNS = [("name", "Name", 13), ("connection", "Connection", 12), ("messages", "Messages", 47),
+           ("success", "Last success", 19), ("protocol", "Proto", 7), ("server", "Server", 24),
+           ("folder", "Folder", 10)]
+CONNECTION_STYLE = {"ok": "green", "failing": "bold red", "stale": "bold yellow", "never polled": "dim",
+                    "inactive": "dim"}
 
 
 class InboxesLoaded(Message):
-    def __init__(self, inboxes: list) -> None:
+    """services.health(): each inbox's InboxInfo with its connection and message state."""
+
+    def __init__(self, health: tuple) -> None:
         super().__init__()
-        self.inboxes = inboxes
+        self.health = health
+        self.inboxes = [h.info for h in health]
 
 
 class InboxTested(Message):
@@ -68,6 +83,7 @@ class InboxesScreen(ModeScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
+        yield Static(id="inbox-summary", markup=False)
         yield PagedTable(COLUMNS, id="inbox-table")
         yield Static(id="inbox-info", markup=False)
 
@@ -77,7 +93,8 @@ class InboxesScreen(ModeScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.inboxes: dict[str, object] = {}
+        self.inboxes: dict[str, object] = {}  # name -> InboxInfo
+        self.health: dict[str, InboxHealth] = {}
         self._mounted = False
 
     def on_mount(self) -> None:
@@ -92,20 +109,26 @@ class InboxesScreen(ModeScreen):
     # -- loading -----------------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="inboxes-load", name="load the inboxes")
     def action_refresh(self) -> None:
-        self.post_message(InboxesLoaded(self.services.list_inboxes()))
+        self.post_message(InboxesLoaded(self.services.health()))
 
     def on_inboxes_loaded(self, message: InboxesLoaded) -> None:
         self.inboxes = {i.name: i for i in message.inboxes}
+        self.health = {h.name: h for h in message.health}
         self.mt_app.remember_passes(message.inboxes)
         rows = []
-        for i in message.inboxes:
-            counts = ", ".join(f"{n} {s}" for s, n in sorted(i.counts.items())) or "none"
+        for h in message.health:
+            i = h.info
             rows.append((i.name, [
-                safe_text(i.name, "bold"), Text("yes" if i.active else "no", style="" if i.active else "dim"),
-                Text(str(i.error_streak), style="bold red" if i.error_streak else ""), Text(i.last_success or "never"),
+                safe_text(i.name, "bold" if i.active else "dim"), connection_cell(h), messages_cell(h),
+                Text(i.last_success or "never"),
                 Text(i.protocol), safe_text(f"{i.server}:{i.port}" if i.port else i.server),
-                safe_text(i.mailbox or "INBOX"), Text(counts)]))
+                safe_text(i.mailbox or "INBOX")]))
         self.table.show_page(rows)
+        summary = health_summary(message.health)
+        attention = any(h.needs_attention for h in message.health)
+        self.query_one("#inbox-summary", Static).update(
+            Text(clean(summary, limit=400), style="bold red" if attention else "green"))
+        self.query_one("#inbox-summary", Static).set_class(attention, "attention")
         if not rows:
             self.query_one("#inbox-info", Static).update(Text("No inbox yet: press n to add one.", style="dim"))
         else:
@@ -116,15 +139,21 @@ class InboxesScreen(ModeScreen):
         self._show_info(str(event.row_key.value) if event.row_key else None)
 
     def _show_info(self, name: str | None) -> None:
-        info = self.inboxes.get(name or "")
-        if info is None:
+        """The highlighted inbox in full: its connection (with the server's last error) and its messages."""
+        health = self.health.get(name or "")
+        if health is None:
             return
-        text = Text.assemble((clean(info.name), "bold"), " · ")
+        info = health.info
+        text = Text.assemble((clean(info.name), "bold"), " · connection: ")
         if info.last_error:
             text.append(f"last error (x{info.error_streak}): ", style="bold red")
-            text.append(clean(info.last_error, limit=400))
+            text.append(clean(info.last_error, limit=300))
         else:
-            text.append("no error" + (f"; last success {info.last_success}" if info.last_success else "; never polled"))
+            text.append(clean(health.connection_line()), style=CONNECTION_STYLE.get(health.connection, ""))
+        text.append("\nmessages: ")
+        text.append(clean(health.messages_line(), limit=400), style="red" if health.count("error") else "")
+        if health.count("error"):
+            text.append(" · enter opens the mailbox", style="dim")
         self.query_one("#inbox-info", Static).update(text)
 
     def engine_events(self, batch: list[Event]) -> None:
@@ -214,3 +243,33 @@ class InboxesScreen(ModeScreen):
     async def _row_selected(self, _: DataTable.RowSelected) -> None:
         """Enter on the table (the DataTable consumes the key and says which row)."""
         await self.action_open_mailbox()
+
+
+def connection_cell(h: InboxHealth) -> Text:
+    """"ok · 2m" (lag since the last success), "FAILING x3", "stale · 3h", "never polled", "inactive"."""
+    style = CONNECTION_STYLE.get(h.connection, "")
+    if h.connection == "failing":
+        return Text(f"FAILING x{h.info.error_streak}", style=style)
+    if h.connection in ("ok", "stale"):
+        return Text(f"{h.connection} · {format_lag(h.lag_seconds)}", style=style)
+    return Text(h.connection, style=style)
+
+
+def messages_cell(h: InboxHealth) -> Text:
+    """Errors and their main reasons first (what needs an operator), then the other states, shortest words."""
+    text = Text()
+    errors = h.count("error")
+    if errors:
+        text.append(f"{errors} err", style="bold red")
+        if h.error_reasons:
+            text.append(f" ({clean(reasons_line(h.error_reasons, limit=2))})", style="red")
+    for status, word, style in (("new", "new", "cyan"), ("processed", "done", "green"),
+                                ("undesired", "undes", "yellow"), ("ignored", "ign", "dim"), ("duplicate", "dup", "dim")):
+        n = h.count(status)
+        if n:
+            text.append(" · " if text else "")
+            text.append(f"{n} {word}", style=style)
+    if h.waiting:
+        text.append(" · " if text else "")
+        text.append(f"{h.waiting} wait", style="yellow")
+    return text if text else Text("none", style="dim")

@@ -83,6 +83,7 @@ class MailboxScreen(ModeScreen):
         Binding("slash", "focus_filter", "Filter", key_display="/"),
         Binding("f5,ctrl+l", "reload", "Refresh"),
         Binding("s", "scan_server", "Scan server"),
+        Binding("escape", "leave_input", "Back to the table", show=False),
     ]
 
     def __init__(self) -> None:
@@ -241,6 +242,11 @@ class MailboxScreen(ModeScreen):
 
     def action_focus_filter(self) -> None:
         self.query_one("#mailbox-filter", Input).focus()
+
+    def action_leave_input(self) -> None:
+        """Escape: out of the filter (or a select) and back to the table, so the mode keys (1-4) and the
+        screen's keys work again; what was typed stays. A Select's open menu takes Escape first (it closes)."""
+        self.table.focus()
 
     def action_next_page(self) -> None:
         if self.has_more:

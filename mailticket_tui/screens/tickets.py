@@ -56,6 +56,7 @@ class TicketsScreen(ModeScreen):
         Binding("right_square_bracket", "next_page", "Next page", key_display="]"),
         Binding("left_square_bracket", "previous_page", "Prev page", key_display="["),
         Binding("f5,ctrl+l", "reload", "Refresh"),
+        Binding("escape", "leave_input", "Back to the table", show=False),
     ]
 
     def __init__(self) -> None:
@@ -111,6 +112,11 @@ class TicketsScreen(ModeScreen):
 
     def action_focus_filter(self) -> None:
         self.query_one("#tickets-filter", Input).focus()
+
+    def action_leave_input(self) -> None:
+        """Escape: out of the filter (or a select) and back to the table, so the mode keys (1-4) and the
+        screen's keys work again; what was typed stays. A Select's open menu takes Escape first (it closes)."""
+        self.table.focus()
 
     def action_next_page(self) -> None:
         if self.has_more:

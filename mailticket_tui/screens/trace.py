@@ -35,6 +35,7 @@ class TraceScreen(ModeScreen):
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/"),
         Binding("f5,ctrl+l", "reload", "Reload"),
+        Binding("escape", "leave_input", "Back to the log", show=False),
     ]
 
     def __init__(self) -> None:
@@ -123,8 +124,18 @@ class TraceScreen(ModeScreen):
         self._render_inbox_log()
         self._render_engine_log()
 
+    @on(Input.Submitted, "#trace-search")
+    def _search_submitted(self, _: Input.Submitted) -> None:
+        """Enter: the search is applied as typed already; back to the log, where 1-4 switch modes again."""
+        self.action_leave_input()
+
     def action_focus_search(self) -> None:
         self.query_one("#trace-search", Input).focus()
+
+    def action_leave_input(self) -> None:
+        """Escape: out of the search box (or a select) and back to the inbox log, so the mode keys (1-4) and the
+        screen's keys work again; what was typed stays. A Select's open menu takes Escape first (it closes)."""
+        self.query_one("#trace-inbox-log", Log).focus()
 
     def action_reload(self) -> None:
         self._load(self.inbox)

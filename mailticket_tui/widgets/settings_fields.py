@@ -39,6 +39,29 @@ _SECRET_SET = "set: type a new one to change it"
 _SECRET_CLEARED = "cleared on save: set password_env or password_file, or type a new one"
 
 
+class FlagBox(Checkbox):
+    """A checkbox whose on and off differ without colour: `[x]` and `[ ]` (Textual's box only changes the
+    colour of its X, which many terminals show alike), and for a setting with no label of its own the word
+    `yes` or `no` beside it; settings_fields.tcss colours them too. Reads, posts and matches as a Checkbox."""
+
+    BUTTON_LEFT, BUTTON_RIGHT = "[", "]"
+
+    def __init__(self, label: str = "", value: bool = False, *, says_value: bool = False, **kwargs) -> None:
+        self._says_value = says_value  # before super(): setting the value there calls watch_value
+        super().__init__(label, value, **kwargs)
+        self._show(value)
+
+    def watch_value(self) -> None:
+        super().watch_value()
+        self._show(self.value)
+
+    def _show(self, value: bool) -> None:
+        self.BUTTON_INNER = "x" if value else " "  # read by the button's rendering; per instance
+        if self._says_value:
+            self.label = "yes" if value else "no"
+        self.refresh(layout=True)
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     """One setting of a form row: what settings.py's schema says about it."""
@@ -166,7 +189,7 @@ class FieldSet:
                     yield Label(self._label(spec), classes="label", markup=False)
                     yield self._editor(spec)
                     if spec.kind == "secret" and self.values.get(spec.name):
-                        yield Checkbox("clear", compact=True, id=f"clear-{self.prefix}{spec.name}",
+                        yield FlagBox("clear", compact=True, id=f"clear-{self.prefix}{spec.name}",
                                        classes="clear-secret",
                                        tooltip="drop the stored password (then use password_env or password_file)")
                 yield Static("", id=f"error-{self.prefix}{spec.name}", classes="error", markup=False)
@@ -181,7 +204,7 @@ class FieldSet:
         if kind == "enum":
             return Select([(c, c) for c in spec.choices], value=value, allow_blank=False, compact=True, id=widget_id)
         if kind == "bool":
-            return Checkbox("", value=bool(value), compact=True, id=widget_id)
+            return FlagBox(value=bool(value), says_value=True, compact=True, id=widget_id)
         if kind == "secret":
             hint = _SECRET_SET if value else "not set (prefer password_env or password_file)"
             return Input("", password=True, placeholder=hint, compact=True, id=widget_id)
