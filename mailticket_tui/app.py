@@ -120,12 +120,13 @@ class MailTicketApp(WorkerFailures, App[int]):
                             self.action_edit_settings)
         yield SystemCommand("Keys", "Show every key binding", self.action_show_help)
 
-    async def open_mailbox(self, inbox: str, message_id: int | None = None) -> None:
-        """Switch to the Mailbox mode showing `inbox` (and open one message's detail when given)."""
+    async def open_mailbox(self, inbox: str, message_id: int | None = None, status: str | None = None) -> None:
+        """Switch to the Mailbox mode showing `inbox` (and open one message's detail, or show only the
+        messages in `status`, when given)."""
         await self.switch_mode("mailbox")
         screen = self.screen
         if isinstance(screen, MailboxScreen):
-            screen.show_inbox(inbox, message_id)
+            screen.show_inbox(inbox, message_id, status)
 
     def action_show_help(self) -> None:
         self.push_screen(HelpScreen())

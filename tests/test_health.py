@@ -142,3 +142,24 @@ async def test_inboxes_screen_shows_health_at_80_columns(services) -> None:
         await settle(pilot)
         info = str(app.screen.query_one("#inbox-info").visual)
         assert "support · connection: ok, last success" in info and "18 error (12 unknown caller, 6 too big)" in info
+
+
+async def test_failed_mails_are_two_keys_away_from_the_inboxes_screen(services) -> None:
+    """Highlight the inbox, press x: its Mailbox, filtered to errors, with the reasons in the Error column."""
+    from mailticket_tui.app import build_app
+    from mailticket_tui.screens.mailbox import MailboxScreen
+
+    from .test_tui_support import screen_output, settle
+
+    app = build_app(services, start_engine=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "x: the highlighted inbox's failed mails" in screen_output(app)[0]
+        await pilot.press("down")  # support, the inbox with 18 errors
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, MailboxScreen)
+        assert (screen.query_state.inbox, screen.query_state.status) == ("support", "error")
+        assert screen.rows and {row.status for row in screen.rows.values()} == {"error"}

@@ -71,6 +71,7 @@ class InboxesScreen(ModeScreen):
     CSS_PATH = "inboxes.tcss"
     BINDINGS = [
         Binding("enter", "open_mailbox", "Mailbox"),
+        Binding("x", "open_errors", "Failed mails", show=False),
         Binding("e", "edit_inbox", "Edit"),
         Binding("n", "new_inbox", "New"),
         Binding("t", "test_inbox", "Test"),
@@ -126,6 +127,8 @@ class InboxesScreen(ModeScreen):
         self.table.show_page(rows)
         summary = health_summary(message.health)
         attention = any(h.needs_attention for h in message.health)
+        if any(h.error_reasons for h in message.health):
+            summary += " · x: the highlighted inbox's failed mails"
         self.query_one("#inbox-summary", Static).update(
             Text(clean(summary, limit=400), style="bold red" if attention else "green"))
         self.query_one("#inbox-summary", Static).set_class(attention, "attention")
@@ -171,6 +174,12 @@ class InboxesScreen(ModeScreen):
         name = self._selected()
         if name:
             await self.mt_app.open_mailbox(name)
+
+    async def action_open_errors(self) -> None:
+        """The highlighted inbox's failed mails, with their reasons: the Mailbox filtered to `error`."""
+        name = self._selected()
+        if name:
+            await self.mt_app.open_mailbox(name, status="error")
 
     def action_new_inbox(self) -> None:
         self.app.push_screen(InboxFormScreen(None, self.services.settings), self._save)

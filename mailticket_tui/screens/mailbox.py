@@ -124,13 +124,22 @@ class MailboxScreen(ModeScreen):
                 self._load()
 
     # -- public --------------------------------------------------------------------------------------------
-    def show_inbox(self, inbox: str, message_id: int | None = None) -> None:
-        """Show `inbox` from its first page; open `message_id`'s detail when given."""
-        self.query_state = Query(inbox, "" if message_id else self.query_state.status, "", 0)
+    def show_inbox(self, inbox: str, message_id: int | None = None, status: str | None = None) -> None:
+        """Show `inbox` from its first page; open `message_id`'s detail when given; only the messages in
+        `status` when given (the Inboxes mode's `x` shows an inbox's errors this way)."""
+        if status is None:
+            status = "" if message_id else self.query_state.status
+        self.query_state = Query(inbox, status, "", 0)
         self.selected.clear()
         select = self.query_one("#mailbox-inbox", Select)
         if inbox in self.inbox_names:
             select.value = inbox
+        status_select = self.query_one("#mailbox-status", Select)
+        with self.prevent(Select.Changed):
+            if status:
+                status_select.value = status
+            else:
+                status_select.clear()
         self.query_one("#mailbox-filter", Input).value = ""
         if message_id is not None:
             self.app.push_screen(MessageDetailScreen(message_id))
