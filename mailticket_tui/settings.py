@@ -28,9 +28,9 @@ from .engine.parse.options import (
     ParseOptions,
 )
 from .engine.parse.safe_regex import PatternError, compile_pattern  # noqa: F401 - re-exported: one compiler
-from .setting_types import TYPES, Duration, Size, parse_kv_lines, parse_wxh, typed_default, typed_factory
+from .setting_types import TYPES, Duration, Size, parse_wxh, typed_default, typed_factory
 
-__all__ = ["Duration", "Size", "parse_kv_lines", "parse_wxh", "PatternError", "compile_pattern"]
+__all__ = ["Duration", "Size", "PatternError", "compile_pattern", "parse_wxh"]
 
 TICKET_CLASSES = ("UserRequest", "Incident", "Change", "RoutineChange", "NormalChange", "EmergencyChange", "Problem")
 
@@ -508,19 +508,15 @@ def plain_table(obj: Any, with_secrets: bool = True) -> dict:
             if with_secrets or f.metadata["kind"] != "secret"}
 
 
-def _table(obj: Any, with_secrets: bool) -> dict:
-    return plain_table(obj, with_secrets)
-
-
 def settings_to_dict(settings: Settings, with_secrets: bool = False) -> dict:
     """The TOML document for these settings; passwords by value only when asked."""
     return {
-        "store": _table(settings.store, with_secrets),
-        "engine": _table(settings.engine, with_secrets),
+        "store": plain_table(settings.store, with_secrets),
+        "engine": plain_table(settings.engine, with_secrets),
         "ticket_log": dict(settings.ticket_log),
-        "smtp": _table(settings.smtp, with_secrets),
+        "smtp": plain_table(settings.smtp, with_secrets),
         "org_domains": dict(settings.org_domains),
-        "inbox": [_table(i, with_secrets) for i in settings.inboxes],
+        "inbox": [plain_table(i, with_secrets) for i in settings.inboxes],
     }
 
 

@@ -12,7 +12,6 @@ Dismisses with the validated Settings, which the app saves with Services.save_gl
 """
 from __future__ import annotations
 
-from dataclasses import fields
 
 from rich.text import Text
 from textual import on, work
@@ -40,12 +39,6 @@ from .base import WorkerFailures, services_of
 
 LOGS = ("public_log", "private_log")
 SECTIONS = ("engine", "smtp", "ticket_log", "org_domains")
-
-
-def _settings_doc(name: str, fallback: str) -> str:
-    """The schema's help for a top-level setting when it declares one (org_domains)."""
-    meta = next((f.metadata for f in fields(Settings) if f.name == name), {})
-    return meta.get("doc") or fallback
 
 
 def read_domains(text: str) -> tuple[dict[str, str], list[str]]:
@@ -84,8 +77,8 @@ class SettingsFormScreen(WorkerFailures, ModalScreen[Settings | None]):
         shown = settings_to_dict(settings, with_secrets=True)
         log_specs = [FieldSpec(klass, "enum", f"Case log that receives the new part of mails updating a {klass} "
                                               "ticket.", LOGS) for klass in TICKET_CLASSES]
-        domains_doc = _settings_doc("org_domains", "Sender's mail domain -> organisation of the persons created "
-                                                   "for unknown senders, e.g. example.com:Example Corp.")
+        domains_doc = ("Sender's mail domain -> organisation of the persons created for unknown senders, "
+                       "e.g. example.com:Example Corp.")
         self.sections: dict[str, tuple[str, FieldSet]] = {
             "engine": ("Engine", FieldSet.of(EngineSettings, shown["engine"], default="Engine", prefix="engine-",
                                              path="engine")),

@@ -18,7 +18,7 @@ from ..settings import (
     StoreSettings,
     inbox_label,
     mailbox_clashes,
-    plain_table,
+    settings_to_dict,
     settings_from_dict,
 )
 from ..setting_types import TYPES
@@ -88,17 +88,7 @@ def save_settings(settings: Settings, source: str = "") -> None:
         problems = mailbox_clashes([(inbox_label(n, i.name), i) for n, i in enumerate(settings.inboxes)], kept)
         if problems:
             raise SettingsError([f"{source}: {p}" if source else p for p in problems])
-        for section, obj in (("engine", settings.engine), ("smtp", settings.smtp)):
-            data = plain_table(obj)
-            if section == "smtp":
-                data["password"] = seal(obj.password)
-            if section == "smtp" and not obj.password:
-                old = SettingsEntry.get_or_none(SettingsEntry.section == "smtp")
-                if old and not obj.password_env and not obj.password_file:
-                    data["password"] = json.loads(old.data).get("password", "")
-            _put(section, data)
-        _put("ticket_log", dict(settings.ticket_log))
-        _put("org_domains", dict(settings.org_domains))
+        _put_global_sections(settings, keep_stored_password=True)
         for inbox in settings.inboxes:
             save_inbox(inbox)
 
@@ -107,13 +97,22 @@ def save_global_sections(settings: Settings) -> None:
     """Write [engine], [smtp], [ticket_log] and [org_domains] exactly as given, in one transaction, leaving
     every inbox alone (the TUI's global settings form). Unlike `save_settings`, an empty SMTP password is
     stored empty: the caller decides whether the stored one is kept (it passes it back) or dropped."""
-    from ..settings import settings_to_dict
-
-    document = settings_to_dict(settings, with_secrets=True)
-    document["smtp"]["password"] = seal(settings.smtp.password)
     with database_proxy.atomic():
-        for section in _SECTIONS:
-            _put(section, document[section])
+        _put_global_sections(settings, keep_stored_password=False)
+
+
+def _put_global_sections(settings: Settings, keep_stored_password: bool) -> None:
+    """The four global sections as their TOML tables; the SMTP password sealed. With `keep_stored_password`
+    (a file import), an SMTP password left out and not given by reference keeps the stored one."""
+    document = settings_to_dict(settings, with_secrets=True)
+    smtp = settings.smtp
+    document["smtp"]["password"] = seal(smtp.password)
+    if keep_stored_password and not (smtp.password or smtp.password_env or smtp.password_file):
+        old = SettingsEntry.get_or_none(SettingsEntry.section == "smtp")
+        if old:
+            document["smtp"]["password"] = json.loads(old.data).get("password", "")
+    for section in _SECTIONS:
+        _put(section, document[section])
 
 
 def _put(section: str, data: dict) -> None:
