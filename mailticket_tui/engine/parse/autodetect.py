@@ -1,12 +1,16 @@
 """Machine-generated mail: bounces, auto-replies, list traffic, spam flags, and undesired subjects.
 
 Signals, strongest first: a DSN (multipart/report delivery-status, or any message/delivery-status part,
-whose Status and Final-Recipient are read), an MDN (disposition-notification), RFC 3834 Auto-Submitted
-(anything but "no"), X-Autoreply/X-Autorespond, Precedence, X-Auto-Response-Suppress (All, or with an
-auto-reply word in the subject), an empty Return-Path, a mailer-daemon sender with a bounce subject, a
-vacation-prefixed subject ("Automatic reply:", "Abwesenheitsnotiz:"), List-Id/List-Unsubscribe, spam flags.
+whose Status and Final-Recipient are read), an MDN (disposition-notification), a bounce by shape in any
+language (an SMTP status in the report text and the original message returned with it), RFC 3834
+Auto-Submitted (anything but "no"), the X- headers of older responders (X-Autoreply, X-Mail-Autoreply,
+X-Apple-Action...), Precedence, X-Auto-Response-Suppress (All, or with an auto-reply word in the subject),
+an empty Return-Path, a mailer-daemon sender with a bounce subject, a vacation-prefixed subject ("Automatic
+reply:", "Abwesenheitsnotiz:", "不在通知:"), List-Id/List-Unsubscribe, spam flags.
 Each verdict carries a one-line reason for the decision trace. Human replies carry none of these headers, and
 a human subject merely mentioning "out of office" or "absence" is not a vacation prefix.
+flufl.bounce was measured as the detector and as a second source of bounce recipients on the corpus and not
+taken: it found recipients in 21 of 30 bounces (this module flags all 30) and flagged one human reply.
 """
 from __future__ import annotations
 
@@ -32,8 +36,16 @@ _BOUNCE_SUBJECT = re.compile(
     r"|配信エラー|不達|退信",
     re.I,
 )
-_DAEMON_SENDER = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon|bounce|bounces|"
-                            r"mail\.delivery\.system|maildelivery|mdaemon)(?:[@+.-]|$)", re.I)
+_DAEMON_SENDER = re.compile(r"^(?:[^@\s]{0,20}daemon|postmaster|bounce|bounces|mail\.?delivery(?:\.?system)?"
+                            r"|mail-?router|mailerdaemon)(?:[@+.-]|$)", re.I)
+# A bounce without the RFC 3464 structure, read by shape in any language: the report text carries an SMTP
+# status (enhanced "5.1.1" or a reply line "550 ...") and the original message comes back with it (a
+# message/rfc822 part or its header lines inlined, as qmail and older MTAs do).
+_ENHANCED_STATUS = re.compile(rb"(?<![\w.])[245]\.\d{1,3}\.\d{1,3}(?![\w.])")
+_SMTP_REPLY = re.compile(rb"(?m)(?:^|said:\s|\s\()([45][0-5]\d)[ -](?=\S)")
+_INLINE_HEADERS = re.compile(rb"(?mi)^(?:received|message-id|return-path|from|to|subject|date):[ \t]")
+_INLINE_RECEIVED = re.compile(rb"(?mi)^received:[ \t]")
+_REPORT_SAMPLE = 64_000  # bytes of the report text read
 _LIST_ADMIN = re.compile(r"^[^@\s]{1,64}-(?:admin|owner|bounces?|request)@", re.I)
 # Vacation/out-of-office subjects: the client's prefix phrase must be followed by ':' / ']' / ')' or end the
 # subject ("Automatic reply: <subject>", "[Out of Office]"), so a human "Out of office schedule" is not one.
@@ -46,6 +58,12 @@ _AUTO_PHRASES = (
     r"|автоответ|автоматический\s+ответ|自動応答|自動返信|自动回复|fuera\s+de\s+(?:la\s+)?oficina|absence|absent"
     r"|vacation(?:\s+(?:reply|response|notice|message))?|on\s+vacation|on\s+leave|autoreply|auto-reply|auto|ooo"
     r"|away\s+from\s+(?:my\s+|the\s+)?(?:e-?mail|office|desk)"
+    r"|automatick[áé]\s+odpov[ěe]ď|mimo\s+kancel[áa]ř|automatikus\s+v[áa]lasz|h[áa]zon\s+k[íi]v[üu]l"
+    r"|otomatik\s+(?:yan[ıi]t|cevap)|ofis\s+d[ıi][şs][ıi]nda|自動回覆|不在通知|休假|부재중|자동\s*응답"
+    r"|автоматична\s+відповідь|поза\s+офісом|отсутствие\s+на\s+работе|вне\s+офиса|automatisk\s+besked"
+    r"|afwezigheidsmelding|aus[êe]ncia|ausente|absence\s+du\s+bureau|hors\s+du\s+bureau"
+    r"|automatyczna\s+odpowied[źz]|nieobecno[śs][ćc]|poza\s+biurem|αυτόματη\s+απάντηση|εκτός\s+γραφείου"
+    r"|r[ăa]spuns\s+automat|[îi]n\s+afara\s+biroului|lomalla|poissa|automātiskā\s+atbilde|automatinis\s+atsakymas"
 )
 _AUTOREPLY_SUBJECT = re.compile(
     r"^\s*[\[(]?\s*(?:" + _AUTO_PHRASES + r")\s*(?:[:：\])]|$)"
@@ -103,6 +121,24 @@ def _dsn_fields(node: MimeNode, defects: list[str]) -> tuple[str | None, tuple[s
     return status, tuple(recipients)
 
 
+def _returned_report(root: MimeNode, defects: list[str]) -> str | None:
+    """The SMTP status of a bounce that lacks the DSN structure, when its first text part reports one and the
+    original message is returned with it; else None."""
+    text = next((n for n in root.walk() if n.kind == "leaf" and n.ctype == "text/plain"), None)
+    if text is None:
+        return None
+    body = transfer_decode(text, defects)[:_REPORT_SAMPLE]
+    enhanced = _ENHANCED_STATUS.search(body)
+    reply = None if enhanced else _SMTP_REPLY.search(body)
+    if enhanced is None and reply is None:
+        return None
+    returned = any(n.ctype in ("message/rfc822", "message/global", "text/rfc822-headers") or n.kind == "message"
+                   for n in root.walk() if n is not root)
+    if not returned and (not _INLINE_RECEIVED.search(body) or len(_INLINE_HEADERS.findall(body)) < 3):
+        return None  # no original message: an MTA returns its Received trail, a pasted error has none
+    return (enhanced.group(0) if enhanced else reply.group(1)).decode("ascii")
+
+
 def detect(headers: list[tuple[str, str]], root: MimeNode, subject: str, from_email: str,
            undesired_patterns: tuple[str, ...], defects: list[str]) -> AutoVerdict:
     """One verdict for the message (never raises on odd headers)."""
@@ -137,6 +173,10 @@ def detect(headers: list[tuple[str, str]], root: MimeNode, subject: str, from_em
             n.ctype == "message/disposition-notification" for n in root.walk()):
         return flag("autoreply", "disposition notification (read receipt)")
 
+    report = None if _REPLY_PREFIX.match(subject) else _returned_report(root, defects)
+    if report is not None:
+        return flag("bounce", f"delivery failure report (SMTP status {report}) returning the original message")
+
     auto = (_first(headers, "Auto-Submitted") or "").lower()
     return_path = _first(headers, "Return-Path")
     local = from_email.lower()
@@ -146,10 +186,13 @@ def detect(headers: list[tuple[str, str]], root: MimeNode, subject: str, from_em
         return flag("bounce", f"bounce from {clean_line(from_email, 80) or 'null sender'}: {clean_line(subject, 80)!r}")
     if auto and not auto.startswith("no"):
         return flag("autoreply", f"Auto-Submitted: {clean_line(auto, 60)}")
-    for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponse", "X-Autogenerated"):
+    for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponse", "X-Autogenerated", "X-Auto-Reply",
+                 "X-Mail-Autoreply", "X-Autoreply-From", "X-Vacation"):  # responders that predate RFC 3834
         value = _first(headers, name)
         if value is not None and value.strip().lower() not in ("no", "false", "0"):
             return flag("autoreply", f"{name}: {clean_line(value, 60)}")
+    if (_first(headers, "X-Apple-Action") or "").strip().lower() == "vacation":
+        return flag("autoreply", "X-Apple-Action: vacation (iCloud vacation reply)")
     precedence = (_first(headers, "Precedence") or "").strip().lower()
     if precedence in ("auto_reply", "auto-reply"):
         return flag("autoreply", f"Precedence: {precedence}")

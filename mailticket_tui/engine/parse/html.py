@@ -2,7 +2,11 @@
 
 Guards: <head>/<style>/<script>/comments are cut before conversion (they never leak into text); list and
 blockquote nesting is flattened beyond MAX_HTML_NESTING, because html2text's output grows quadratically
-with indentation (5 000 nested <li> gave 25 MB) and nh3 is super-linear on the same input.
+with indentation (5 000 nested <li> gave 25 MB) and nh3 is super-linear on the same input. A body with more
+markup than limits.MAX_HTML_MARKUP (tags + character references), or more than MAX_HTML_RICH characters,
+skips html2text and nh3 altogether: plain_text_of(), a linear tag stripper, reads it and it is shown as
+escaped text (one million `&amp;` took 22 s of CPU through html2text, a 300x300 table 6 s; the stripper
+needs well under a second for either).
 """
 from __future__ import annotations
 
@@ -25,6 +29,49 @@ _ROW = re.compile(r"(<tr\b[^<>]{0,2000}>)", re.I)
 _CELL = re.compile(r"(<t[dh]\b[^<>]{0,2000}>)", re.I)
 _CODE_TAG = re.compile(r"<(/?)(?:tt|code)\b", re.I)
 _MAX_NEST = 20  # deeper list/quote levels are flattened (see module docstring)
+_MAX_ANCHOR_NEST = 50  # unclosed <a> deeper than this are dropped (each close joins the text it spans)
+_BREAK_TAG = re.compile(
+    r"<\s*/?\s*(?:p|div|br|li|tr|table|blockquote|pre|h[1-6]|hr|ul|ol|dl|dt|dd|center|section|article"
+    r"|header|footer|body)\b[^<>]{0,4000}>", re.I)
+_SPACES = re.compile(r"[ \t\u00a0]+")
+
+
+def markup_count(html: str) -> int:
+    """Tags and character references in `html` (what the HTML pipeline pays for, one by one)."""
+    return html.count("<") + html.count("&")
+
+
+def is_heavy(html: str) -> bool:
+    """True when `html` is too big for the full pipeline (limits.MAX_HTML_RICH, limits.MAX_HTML_MARKUP)."""
+    return len(html) > limits.MAX_HTML_RICH or markup_count(html) > limits.MAX_HTML_MARKUP
+
+
+_COMMON_REFS = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&nbsp;", " "), ("&#39;", "'"))
+
+
+def _unescape(text: str) -> str:
+    """html.unescape, with the common references replaced in C first (its per-reference callback is the cost).
+    Split on "&amp;" so "&amp;lt;" stays the literal "&lt;"."""
+    out = []
+    for piece in text.split("&amp;"):
+        if "&" in piece:
+            for ref, char in _COMMON_REFS:
+                piece = piece.replace(ref, char)
+            if "&" in piece:
+                piece = html_lib.unescape(piece)
+        out.append(piece)
+    return "&".join(out)
+
+
+@lru_cache(maxsize=4)  # the body text, the body HTML and the new part all read the same heavy body
+def plain_text_of(html: str) -> str:
+    """Text of an HTML body in linear time: dropped elements and comments cut, block tags as line breaks,
+    other tags removed, character references decoded. The fallback for heavy bodies (no links, no lists)."""
+    html = _drop_elements(html[: limits.MAX_HTML_INPUT], _DROP_WITH_CONTENT)
+    html = _TAG.sub("", _BREAK_TAG.sub("\n", html))
+    text = _unescape(html).replace("\u200b", "")
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
 
 
 def _drop_elements(html: str, tags: tuple[str, ...]) -> str:
@@ -32,20 +79,31 @@ def _drop_elements(html: str, tags: tuple[str, ...]) -> str:
     low = html.lower()
     out: list[str] = []
     pos = 0
+    found: dict[str, int] = {}  # next start of each tag at or after pos (-1: none left), so each scan is done once
+    unclosed: set[str] = set()  # tags with no end tag left
+
+    def next_start(tag: str) -> int:
+        idx = found.get(tag, 0)
+        if 0 <= idx < pos or tag not in found:
+            idx = low.find("<" + tag, pos)
+            while idx >= 0 and idx + len(tag) + 1 < len(low) and low[idx + len(tag) + 1] not in " \t\r\n>/":
+                idx = low.find("<" + tag, idx + 1)
+            found[tag] = idx
+        return idx
+
     while True:
         best = -1
         best_tag = ""
         for tag in tags:
-            idx = low.find("<" + tag, pos)
-            while idx >= 0 and idx + len(tag) + 1 < len(low) and low[idx + len(tag) + 1] not in " \t\r\n>/":
-                idx = low.find("<" + tag, idx + 1)
+            idx = next_start(tag)
             if idx >= 0 and (best < 0 or idx < best):
                 best, best_tag = idx, tag
         if best < 0:
             break
         out.append(html[pos:best])
-        end = low.find("</" + best_tag, best)
+        end = -1 if best_tag in unclosed else low.find("</" + best_tag, best)
         if end < 0:
+            unclosed.add(best_tag)
             close = low.find(">", best)
             pos = len(html) if best_tag in ("style", "script", "head") or close < 0 else close + 1
             continue
@@ -74,6 +132,7 @@ _DEEP_CONTAINERS = {"div", "table", "span", "font", "section", "article", "cente
 _MAX_CONTAINER_NEST = 300  # nh3 is super-linear on deep div nesting (50 000 levels: 4 s)
 
 
+@lru_cache(maxsize=4)  # the body's sanitising and the reply split flatten the same HTML
 def flatten_nesting(html: str, max_depth: int = _MAX_NEST) -> str:
     """Drop list/blockquote tags nested deeper than max_depth, and generic containers (div, table...)
     deeper than _MAX_CONTAINER_NEST; their text stays."""
@@ -117,6 +176,8 @@ def _inline_links(html: str) -> str:
         out.append(html[pos:match.start()])
         pos = match.end()
         if not match.group(1):
+            if len(stack) >= _MAX_ANCHOR_NEST:
+                continue
             href = _HREF.search(match.group(2))
             url = next((g for g in href.groups() if g is not None), "") if href else ""
             stack.append(html_lib.unescape(url).strip())
@@ -155,6 +216,8 @@ def html_to_text(html: str) -> str:
     """Readable text of an HTML body: paragraphs, line breaks, lists, `> ` quotes, links as text (url)."""
     if not html:
         return ""
+    if is_heavy(html):
+        return plain_text_of(html)
     return _html_to_text_cached(html)
 
 
@@ -204,6 +267,8 @@ def sanitize_html(html: str) -> str:
     javascript: links, no remote images (only cid: and data:image/ sources survive)."""
     if not html:
         return ""
+    if is_heavy(html):
+        return text_to_html(plain_text_of(html))
     try:
         html = html[: limits.MAX_HTML_INPUT]
         html = _drop_elements(html, ("head", "style", "script", "title", "xml"))

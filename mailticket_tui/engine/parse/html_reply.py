@@ -7,6 +7,8 @@ Structural detectors (first in document order wins; the history is cut from ther
 A quote container followed by real text is an inline reply: only it (and its attribution) is removed.
 A gmail_quote container holding answers between its blockquotes is a Gmail inline reply: only the
 blockquotes and the gmail_attr line go.
+A heavy body (html.is_heavy: too many tags or characters for the element tree in bounded time) is read as
+plain text by the text detectors alone, with a defect saying so.
 Forward containers are kept. Then the reference's html_tags_to_remove applies (class matched by token,
 not by exact attribute), the rest becomes text and text_reply finds Lotus/AOL/plain separators too.
 """
@@ -15,7 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .html import _drop_elements, flatten_nesting, html_to_text
+from . import limits
+from .html import _drop_elements, flatten_nesting, html_to_text, is_heavy, markup_count, plain_text_of
 from .html_tree import Element, parse_html, serialize
 from .options import ParseOptions
 from .patterns import FORWARD, field_role
@@ -79,13 +82,20 @@ def _is_forward(el: Element) -> bool:
 
 
 def _following_text(el: Element, limit: int = 3000) -> str:
+    """Up to about `limit` characters of the text after `el` in document order (stops as soon as it has them:
+    read for every inline quote, so it must not walk the rest of the document each time)."""
     out: list[str] = []
+    size = 0
     node = el
-    while node.parent is not None and sum(map(len, out)) < limit:
+    while node.parent is not None and size < limit:
         siblings = node.parent.children
         idx = next(i for i, c in enumerate(siblings) if c is node)
         for sib in siblings[idx + 1:]:
-            out.append(sib if isinstance(sib, str) else sib.text(limit))
+            piece = sib if isinstance(sib, str) else sib.text(limit - size)
+            out.append(piece)
+            size += len(piece)
+            if size >= limit:
+                break
         node = node.parent
     return "".join(out)
 
@@ -111,10 +121,14 @@ def _answers_inside(el: Element) -> bool:
 def _drop_inner_quotes(el: Element) -> str:
     """Remove the attribution and the quote blockquotes of an inline-reply container; their text."""
     removed: list[str] = []
-    for child in list(el.children):
+    kept: list[Element | str] = []
+    for child in el.children:
         if isinstance(child, Element) and (child.tag == "blockquote" or "gmail_attr" in child.classes()):
             removed.append(child.text())
-            child.remove()
+            child.parent = None
+        else:
+            kept.append(child)
+    el.children = kept
     # what is left is the answer: drop the quote class so html_tags_to_remove does not delete it afterwards
     el.attrs["class"] = " ".join(c for c in el.get("class").split() if "quote" not in c.lower())
     return "\n".join(removed)
@@ -160,11 +174,13 @@ def _trim_trailing(root: Element) -> None:
 
 
 def _apply_configured(root: Element, options: ParseOptions, signatures: list[str]) -> bool:
-    removed = False
+    """Remove the configured tags; each parent's child list is rebuilt once (removing one by one is
+    quadratic on thousands of siblings)."""
     rules = {tag.lower(): {c.lower() for c in classes} for tag, classes in options.html_tags_to_remove.items()}
-    for el in list(root.iter()):
+    doomed: dict[int, Element] = {}
+    for el in root.iter():
         rule = rules.get(el.tag)
-        if rule is None or el.parent is None:
+        if rule is None or el.parent is None or any(id(a) in doomed for a in _ancestors(el)):
             continue
         if rule and not (el.classes() & rule):
             continue
@@ -172,9 +188,23 @@ def _apply_configured(root: Element, options: ParseOptions, signatures: list[str
             continue
         if is_signature_element(el):
             signatures.append(el.text().strip())
-        el.remove()
-        removed = True
-    return removed
+        doomed[id(el)] = el
+    parents = {id(el.parent): el.parent for el in doomed.values() if el.parent is not None}
+    for parent in parents.values():
+        parent.children = [c for c in parent.children if id(c) not in doomed]
+    for el in doomed.values():
+        el.parent = None
+    return bool(doomed)
+
+
+def _ancestors(el: Element, limit: int = 60):
+    """Up to `limit` ancestors (the tree's depth is capped, but the walk need not go to the root)."""
+    node = el.parent
+    for _ in range(limit):
+        if node is None:
+            return
+        yield node
+        node = node.parent
 
 
 def _cut_dom_at_line(root: Element, line: str, before_chars: int) -> bool:
@@ -211,12 +241,18 @@ def _cut_dom_at_line(root: Element, line: str, before_chars: int) -> bool:
 
 def split_html(html: str, options: ParseOptions, defects: list[str]) -> HtmlSplit:
     """Split an HTML body into the new part (HTML and text) and the quoted history (text)."""
+    if is_heavy(html):
+        defects.append(f"HTML body of {len(html)} characters with {markup_count(html)} tags and character "
+                       f"references (limits {limits.MAX_HTML_RICH} and {limits.MAX_HTML_MARKUP}): read as plain text")
+        split = split_text(plain_text_of(html), options, defects)
+        return HtmlSplit("", split.new, split.quoted, split.method, split.confident, split.forwarded)
     full_html = flatten_nesting(_drop_elements(html, ("head", "style", "script", "title", "xml")))
     root = parse_html(full_html)
     method = "none"
     forwarded = False
     quoted_parts: list[str] = []
     signatures: list[str] = []
+    inline = 0  # inline quotes removed so far (each costs a walk of its siblings; bounded per mail)
     for el in list(root.iter()):
         if el.parent is None and el is not root:
             continue  # already removed with an inline quote
@@ -227,11 +263,13 @@ def split_html(html: str, options: ParseOptions, defects: list[str]) -> HtmlSpli
             forwarded = True
             method = "forward"
             break
-        if kind == "gmail-html" and el.tag == "div" and _answers_inside(el):
+        if kind == "gmail-html" and el.tag == "div" and inline < limits.MAX_INLINE_QUOTES and _answers_inside(el):
+            inline += 1
             quoted_parts.append(_drop_inner_quotes(el))
             method = kind
             continue
-        if kind not in _NO_INLINE and _substantial(_following_text(el)):
+        if kind not in _NO_INLINE and inline < limits.MAX_INLINE_QUOTES and _substantial(_following_text(el)):
+            inline += 1
             _remove_previous_intro(el)
             quoted_parts.append(el.text())
             el.remove()

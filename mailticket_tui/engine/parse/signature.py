@@ -1,5 +1,7 @@
 """Signatures of the newest message: the "-- " block and phone/app lines ("Sent from my iPhone").
 
+Device lines come from a phrase list (patterns.is_mobile_signature) or, in any other language, by shape
+(patterns.is_device_line: a short line naming a device or mail app) when they stand after a sign-off.
 Only unambiguous markers count for removal: a closing ("Thanks," then "Alex") is part of the message;
 find_closing() reports it by shape, in any language, but nothing removes it. Detection never changes the
 text; ParseOptions decides what is removed: strip_signature every signature find_signature() detects,
@@ -11,7 +13,7 @@ from __future__ import annotations
 from .html_tree import Element
 import re
 
-from .patterns import SIG_DELIMITER, is_mobile_signature
+from .patterns import SIG_DELIMITER, is_device_line, is_mobile_signature
 
 # "-Abhishek Kona": a dash glued to a short name, alone on the last line after a blank line.
 _DASH_NAME = re.compile(r"^-\w[\w.' -]{0,40}$")
@@ -37,10 +39,19 @@ def find_signature(text: str) -> str:
     s = lines[last].strip()
     if len(nonblank) > 1 and is_mobile_signature(s):
         return s
+    if len(nonblank) > 2 and not lines[last - 1].strip() and is_device_line(s) and _signs_off(lines[nonblank[-2]]):
+        return s  # a device line in a language the phrase list lacks: its own paragraph after a sign-off
     if (len(nonblank) > 1 and _DASH_NAME.match(s) and len(s.split()) <= 4 and last > 0
             and not lines[last - 1].strip()):
         return s
     return ""
+
+
+def _signs_off(line: str) -> bool:
+    """A name or a closing ("Lena", "Cu stimă,"): short, no sentence end. What a device line follows, where a
+    sentence ("The app crashes.") would make the short line after it part of the message."""
+    s = line.strip()
+    return 0 < len(s) <= 40 and len(s.split()) <= 4 and not s.endswith((".", "?", "!", "。", "？", "！"))
 
 
 # RFC 3676 section 4.3: "-- " alone on a line; many clients lose the trailing space, so "--" counts too.
@@ -49,14 +60,14 @@ _RFC3676_DELIMITER = re.compile(r"^--[ \t]?$")
 
 def is_standard_signature(signature: str) -> bool:
     """True for a signature found by find_signature() that is machine-made or explicitly delimited: a device
-    line ("Sent from my iPhone", "Envoyé de mon iPad", with or without a link) or a block opened by the
+    line ("Sent from my iPhone", "iPhone'umdan gönderildi", with or without a link) or a block opened by the
     RFC 3676 delimiter. A "-Name" line or a "__"/"—" block is left to strip_signature."""
     if not signature:
         return False
     lines = signature.split("\n")
     if _RFC3676_DELIMITER.match(lines[0].rstrip("\r")) and len(lines) > 1:
         return True
-    return len(lines) == 1 and is_mobile_signature(lines[0].strip())
+    return len(lines) == 1 and (is_mobile_signature(lines[0].strip()) or is_device_line(lines[0].strip()))
 
 
 _CLOSING_LINE = re.compile(r"^[^\W\d_][^\d@<>:;.!?()\[\]]{0,29}$")  # "Kh", "Best regards,", "Pozdrawiam,"

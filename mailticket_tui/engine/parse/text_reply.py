@@ -2,10 +2,11 @@
 
 Built-in detectors (patterns.py), scanned top-down, the first one wins:
   forward marker (keep everything) | "-----Original Message-----" (or any "----- <title> -----" followed
-  by a From field) | a reply-header block (also flattened onto one line)
+  by a From field) | a header wrapped in punctuation runs holding a date or address (">>> Bob <b@x> 2/5/2024
+  10:14 AM >>>") | a reply-header block (also flattened onto one line)
   (From/Sent/To/Subject in many languages, optionally after a ____ or ---- line) | a mailing-list footer |
-  "On ... wrote:" (up to 3 wrapped lines, many languages, verb-less date+address forms) | a `>` block |
-  a phone signature followed by more text.
+  an attribution (up to 3 wrapped lines: by its shape above a `>` block in any language, see intro_at;
+  by a known verb elsewhere) | a `>` block | a phone signature followed by more text.
 A quote block followed by real text is an inline/bottom-posted reply: the block (and its intro) is dropped
 and the scan goes on. The reference's configurable mechanisms (multiline and line delimiters, introductory
 patterns) run too, through safe_regex; the earliest cut wins. An empty result falls back to the full text.
@@ -20,13 +21,14 @@ import regex
 from . import limits, safe_regex
 from .options import ParseOptions
 from .patterns import (
-    BIDI_MARKS, DASH_LINE, DASHED_TITLE, EMAIL_LIKE, FORWARD, HAS_TIME_OR_DATE, INTRO_END, INTRO_START, INTRO_VERB,
-    LIST_FOOTER_HINT, LOTUS_INTRO, ORIGINAL_MESSAGE, QUOTE_LINE, SIG_DELIMITER, UNDERSCORE_LINE, field_role,
-    inline_header_roles, is_mobile_signature,
+    BIDI_MARKS, CLOCK_TIME, DASH_LINE, DASHED_TITLE, EMAIL_LIKE, FORWARD, HAS_TIME_OR_DATE, INTRO_END, INTRO_START,
+    INTRO_VERB, INTRO_VERB_HINTS, LIST_FOOTER_HINT, LOTUS_INTRO, ORIGINAL_MESSAGE, QUOTE_LINE, SIG_DELIMITER,
+    UNDERSCORE_LINE, WRAPPED_HEADER, field_role, inline_header_roles, is_mobile_signature,
 )
 
 
 _DIGIT = re.compile(r"\d")
+_VERB_TAIL = 160  # characters of an attribution searched for its verb (see _last_verb)
 _STRIP = " \t\n\r\f\v" + BIDI_MARKS
 
 
@@ -103,20 +105,77 @@ def header_block_at(lines: _Lines, i: int) -> bool:
     return bool(roles & {"sent", "subject"}) or len(roles) >= 3
 
 
-def intro_at(lines: _Lines, i: int, before_quote: bool = False) -> tuple[int, str] | None:
-    """("On ... wrote:" lines count, kind) when an attribution line starts at line i.
+_FIELD_LINE = re.compile(r"^\*?([^\W\d_][^:：*<>@\n]{0,24}?)\*?\s?[:：]\*?(?:\s+(.*))?$")
 
+
+def field_block_at(lines: _Lines, i: int, after_separator: bool) -> bool:
+    """A reply-header block in any language, by shape: 3+ consecutive "Label: value" lines (labels of 1-3
+    words) whose values hold a date or time and addresses. After a separator line two fields and one address
+    suffice; without one, the first value must be "Name <addr>", another value an address too, and a clock
+    time must appear, so a customer's form ("Name: ...", "Email: a@b.org", "Date: 05.03.2024") stays."""
+    values: list[str] = []
+    for j in range(i, min(lines.n, i + 14)):
+        s = lines.strip[j]
+        if not s and values and j + 1 < lines.n and lines.strip[j + 1]:
+            continue  # HTML turned into text puts a blank line between the fields
+        match = _FIELD_LINE.match(s) if s and len(s) <= 400 else None
+        if match is None or len(match.group(1).split()) > 3:
+            break
+        values.append(match.group(2) or "")
+    if len(values) < (2 if after_separator else 3):
+        return False
+    addresses = sum(1 for v in values if EMAIL_LIKE.search(v))
+    if after_separator:
+        return addresses >= 1 and any(HAS_TIME_OR_DATE.search(v) for v in values)
+    return (addresses >= 2 and "<" in values[0] and EMAIL_LIKE.search(values[0]) is not None
+            and any(CLOCK_TIME.search(v) for v in values))
+
+
+def _quote_follows(lines: _Lines, j: int) -> bool:
+    """The next non-blank line after line j (at most one blank line between) is a `>` quote."""
+    nxt = lines.next_nonblank(j + 1, 2)
+    return nxt is not None and lines.quote(nxt)
+
+
+def _last_verb(joined: str) -> re.Match[str] | None:
+    """The last attribution verb in `joined`. Only the head (anchored forms like "Quoting") and the last
+    _VERB_TAIL characters are searched: the verb sits before at most a name and address, and the verb
+    alternation costs ~2 us per character, which a flood of colon-ended lines would pay per line."""
+    low = joined.lower()
+    if not any(hint in low for hint in INTRO_VERB_HINTS):
+        return None
+    verb = None
+    for verb in INTRO_VERB.finditer(joined, max(0, len(joined) - _VERB_TAIL)):
+        pass
+    if verb is None and len(joined) > _VERB_TAIL:
+        verb = INTRO_VERB.match(joined, 0, 40)
+    return verb
+
+
+def intro_at(lines: _Lines, i: int, before_quote: bool = False) -> tuple[int, str] | None:
+    """(lines count, kind) when an attribution ("On ... wrote:") of 1-3 lines starts at line i.
+
+    Read by shape first, the verb list is extra evidence: directly above a `>` block, a short line with a
+    date and an address, or a clock time and a trailing colon, is an attribution in any language and word
+    order ("20.07.2024 11:38 kirjutas Mikko:", "15 junio 2023 18:21:29 GMT+01:00, Luc <l@x.org>"); "As the
+    contract of 05.02.2024 says:" above a quoted clause is not. Without a quote block below only a known
+    verb with a date or address counts: a customer's "Parts arrive on 05.03.2024 at 10:14 (Stock
+    <stock@x.org>):" has the whole shape of one, and stays.
     before_quote: a `>` block follows, so a bare "Bob wrote:" (no date, no address) is enough.
     """
     first = lines.strip[i]
     if not first or lines.quote(i) or len(first) > 300:
         return None
-    # cheap reject: an attribution always ends (within 3 lines) with ':' or a dash run
-    if not any(lines.strip[j].endswith((":", "：", "-")) for j in range(i, min(lines.n, i + 3))):
+    # cheap reject: an attribution ends (within 3 lines) with ':' or a dash run, or sits right above a quote
+    window = range(i, min(lines.n, i + 3))
+    if not any(lines.strip[j].endswith((":", "：", "-")) for j in window) and not any(
+            _quote_follows(lines, j) for j in window):
         return None
     if LOTUS_INTRO.match(first):
         return 1, "verb"
     first_ok = bool(_DIGIT.search(first)) or bool(INTRO_START.match(first))
+    # a wrapped attribution starts with its date, an address or an intro word, never with a bare "Hi,"
+    first_in_block = first_ok or "@" in first
     parts: list[str] = []
     for k in range(3):
         j = i + k
@@ -126,23 +185,36 @@ def intro_at(lines: _Lines, i: int, before_quote: bool = False) -> tuple[int, st
         joined = " ".join(parts)
         if len(joined) > 400:
             break
-        if not INTRO_END.search(joined):
+        ends = bool(INTRO_END.search(joined))
+        quoted = _quote_follows(lines, j)
+        if not ends and not quoted:
             continue
-        verb = None
-        for verb in INTRO_VERB.finditer(joined):
-            pass
-        if verb is not None and (
-                (first_ok and (_DIGIT.search(joined) or "@" in joined))
-                or (before_quote and len(joined) <= 120)):
-            after = joined[verb.end():].rstrip(" -:：").strip()
-            if (not after or "@" in after or "<" in after or (len(after) <= 40 and INTRO_START.match(first))
-                    or (len(after) <= 60 and _DIGIT.search(after))):
-                return k + 1, "verb"
-        if (k <= 1 and joined.rstrip().endswith((":", "："))
-                and len(joined) <= 250 and (EMAIL_LIKE.search(joined) or "<" in joined)
-                and HAS_TIME_OR_DATE.search(joined)):
+        quoted = quoted and (k == 0 or first_in_block)
+        if ends or (quoted and first_ok):  # above a quote, a dated "On 5 Mar 2024, Maria wrote" needs no colon
+            verb = _last_verb(joined)
+            if verb is not None and (
+                    (first_ok and (_DIGIT.search(joined) or "@" in joined))
+                    or ((before_quote or quoted) and len(joined) <= 120)):
+                after = joined[verb.end():].rstrip(" -:：").strip()
+                if (not after or "@" in after or "<" in after or (len(after) <= 40 and INTRO_START.match(first))
+                        or (len(after) <= 60 and _DIGIT.search(after))):
+                    return k + 1, "verb"
+        if len(joined) > 250 or not HAS_TIME_OR_DATE.search(joined):
+            continue
+        address = EMAIL_LIKE.search(joined) is not None
+        colon = joined.endswith((":", "："))
+        if quoted and (address or (colon and CLOCK_TIME.search(joined))):
+            return k + 1, "date"
+        if colon and k <= 1 and (address or "<" in joined):
             return k + 1, "date"
     return None
+
+
+def _wrapped_header(line: str) -> bool:
+    """">>> Name <addr> 2/5/2024 10:14 AM >>>": a header wrapped in punctuation runs, with a date or address."""
+    match = WRAPPED_HEADER.match(line)
+    return match is not None and bool(HAS_TIME_OR_DATE.search(match.group("inner"))
+                                      or EMAIL_LIKE.search(match.group("inner")))
 
 
 def _quote_block_end(lines: _Lines, i: int) -> int:
@@ -215,17 +287,20 @@ def _builtin_cut(lines: _Lines, dropped: set[int]) -> tuple[int | None, str, boo
             return i, "original-message", False
         if len(s) <= 60 and DASHED_TITLE.match(s):  # "----- <title> -----" in a language we lack
             nxt = lines.next_nonblank(i + 1, 3)
-            if nxt is not None and (lines.role(nxt) == "from" or header_block_at(lines, nxt)):
+            if nxt is not None and (lines.role(nxt) == "from" or header_block_at(lines, nxt)
+                                    or field_block_at(lines, nxt, True)):
                 return i, "original-message", False
+        if len(s) <= 250 and s[:1] in "-=*_>~#" and _wrapped_header(s):
+            return i, "separator", False
         if DASH_LINE.match(s) or UNDERSCORE_LINE.match(s):
             nxt = lines.next_nonblank(i + 1, 4)
-            if nxt is not None and header_block_at(lines, nxt):
+            if nxt is not None and (header_block_at(lines, nxt) or field_block_at(lines, nxt, True)):
                 return i, "outlook-header", False
             if _footer_follows(lines, i):
                 return i, "list-footer", False
         elif SIG_DELIMITER.match(s) and _footer_follows(lines, i):  # "—" + "Reply to this email directly..."
             return i, "list-footer", False
-        if header_block_at(lines, i):
+        if header_block_at(lines, i) or ((i == 0 or lines.blank(i - 1)) and field_block_at(lines, i, False)):
             return i, "reply-header", False
         ahead = lines.next_nonblank(i + 1, 6)
         quote_next = ahead is not None and lines.quote(ahead)
@@ -298,8 +373,12 @@ def split_text(text: str, options: ParseOptions, defects: list[str]) -> TextSpli
         cut, method = configured, "multiline-pattern"
     end = lines.n if cut is None else cut
     kept: list[int] = []
-    for k in range(end):
+    scanned = min(end, limits.MAX_LINE_SCAN)  # configured patterns: bounded work per mail
+    for k in range(scanned):
         if k in dropped:
+            continue
+        if not lines.strip[k]:
+            kept.append(k)
             continue
         stop = False
         for pattern, is_stop in options.delimiter_patterns.items():
@@ -315,6 +394,8 @@ def split_text(text: str, options: ParseOptions, defects: list[str]) -> TextSpli
             break
         if k not in dropped:
             kept.append(k)
+    else:
+        kept.extend(k for k in range(scanned, end) if k not in dropped)
     # trailing separators, blank lines and a dangling attribution line belong to the history
     while kept:
         last = lines.strip[kept[-1]]
