@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR := .demo
 DEMO_DB := sqlite:///$(CURDIR)/$(DEMO_DIR)/mailticket.db
 
-.PHONY: demo test bench dovecot clean
+.PHONY: demo test bench eval dovecot clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,14 +14,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Dovecot is installed from Debian's packages when missing (as root); otherwise say what to install.
+# Dovecot (the IMAP/POP3 tests) and tmux (the TUI walk in a real terminal) are installed from Debian's packages
+# when missing (as root); otherwise say what to install.
 dovecot:
-	@if ! command -v dovecot >/dev/null 2>&1 || ! dpkg -s dovecot-imapd dovecot-pop3d >/dev/null 2>&1; then \
+	@if ! command -v dovecot >/dev/null 2>&1 || ! dpkg -s dovecot-imapd dovecot-pop3d >/dev/null 2>&1 \
+	    || ! command -v tmux >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing dovecot-imapd dovecot-pop3d from Debian's packages"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd dovecot-pop3d >/dev/null; \
+	    echo "installing dovecot-imapd dovecot-pop3d tmux from Debian's packages"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd dovecot-pop3d tmux >/dev/null; \
 	  else \
-	    echo "make test: Dovecot is missing; run: sudo apt-get install dovecot-imapd dovecot-pop3d"; exit 2; \
+	    echo "make test: Dovecot or tmux is missing; run: sudo apt-get install dovecot-imapd dovecot-pop3d tmux"; exit 2; \
 	  fi; \
 	fi
 
@@ -34,6 +36,11 @@ demo: $(STAMP)
 	sed 's#@DEMO_MAILDIR@#$(CURDIR)/$(DEMO_DIR)/maildir#' data/demo.toml > $(DEMO_DIR)/mailticket.toml
 	$(PY) -m mailticket_tui --config $(DEMO_DIR)/mailticket.toml --db $(DEMO_DB) run --once
 	$(PY) -m mailticket_tui --config $(DEMO_DIR)/mailticket.toml --db $(DEMO_DB)
+
+# The parser's own evaluation set (tests/data/eval): exact and token F1 of the new part per client, language,
+# format and posting style, at the shipped defaults. Its bars are asserted by tests/test_parse_eval.py.
+eval: $(STAMP)
+	$(PY) tests/eval_replies.py
 
 bench: $(STAMP) dovecot
 	$(PY) bench/run_all.py

@@ -1,4 +1,4 @@
-"""The Textual app: modes (Inboxes, Mailbox, Tickets, Trace), global bindings, command palette, header,
+"""The Textual app: modes (Inboxes, Mailbox, Tickets, Trace, People), global bindings, command palette, header,
 and the host of the background engine. No business logic: screens call `Services` in thread workers.
 
 `build_app` is the one factory the CLI (`run_tui`) and the tests share; the services (store and settings)
@@ -30,11 +30,12 @@ from textual.signal import Signal
 from textual.worker import Worker
 
 from .engine.background import BackgroundEngine, EngineState
-from .engine.events import Event, InboxFinished, InboxStarted, OutboxSent, PassFinished, PassStarted
+from .engine.events import Event, InboxFinished, InboxProgress, InboxStarted, OutboxSent, PassFinished, PassStarted
 from .screens.base import WorkerFailures
 from .screens.help import HelpScreen
 from .screens.inboxes import InboxesScreen
 from .screens.mailbox import MailboxScreen
+from .screens.people import PeopleScreen
 from .screens.settings_form import SettingsFormScreen
 from .screens.tickets import TicketsScreen
 from .screens.trace import TraceScreen
@@ -45,6 +46,7 @@ from .widgets.engine_status import EngineView, InboxPass, describe_event, short_
 from .widgets.safe_text import clean
 
 ENGINE_LOG_LINES = 5000
+MODE_KEYS = Binding.Group("modes", compact=True)
 
 
 class EngineReported(Message):
@@ -72,18 +74,22 @@ class MailTicketApp(WorkerFailures, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "MailTicket"
     ENABLE_COMMAND_PALETTE = True
+    # The footer shows the screen's keys first, then these: `?` (every key) and the mode keys as one compact
+    # group, so they stay visible at 80 columns.
     BINDINGS = [
-        Binding("1", "switch_mode('inboxes')", "Inboxes"),
-        Binding("2", "switch_mode('mailbox')", "Mailbox"),
-        Binding("3", "switch_mode('tickets')", "Tickets"),
-        Binding("4", "switch_mode('trace')", "Trace"),
         Binding("question_mark", "show_help", "Help", key_display="?"),
+        Binding("1", "switch_mode('inboxes')", "Inboxes", group=MODE_KEYS),
+        Binding("2", "switch_mode('mailbox')", "Mailbox", group=MODE_KEYS),
+        Binding("3", "switch_mode('tickets')", "Tickets", group=MODE_KEYS),
+        Binding("4", "switch_mode('trace')", "Trace", group=MODE_KEYS),
+        Binding("5", "switch_mode('people')", "People", group=MODE_KEYS),
         Binding("P", "toggle_engine", "Pause/resume", show=False),
         Binding("G", "poll_now", "Poll now", show=False),
-        Binding("q", "quit", "Quit"),
+        Binding("q", "quit", "Quit", show=False),
     ]
 
-    MODES = {"inboxes": InboxesScreen, "mailbox": MailboxScreen, "tickets": TicketsScreen, "trace": TraceScreen}
+    MODES = {"inboxes": InboxesScreen, "mailbox": MailboxScreen, "tickets": TicketsScreen, "trace": TraceScreen,
+             "people": PeopleScreen}
 
     engine_view: reactive[EngineView] = reactive(EngineView, always_update=False)
 
@@ -111,7 +117,8 @@ class MailTicketApp(WorkerFailures, App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for mode, title in (("inboxes", "Inboxes"), ("mailbox", "Mailbox"), ("tickets", "Tickets"), ("trace", "Trace")):
+        for mode, title in (("inboxes", "Inboxes"), ("mailbox", "Mailbox"), ("tickets", "Tickets"), ("trace", "Trace"),
+                            ("people", "People")):
             yield SystemCommand(f"Go to {title}", f"Switch to the {title} mode", lambda m=mode: self.switch_mode(m))
         if self.start_engine:
             yield SystemCommand("Pause or resume the engine", "Background polling on/off", self.action_toggle_engine)
@@ -147,6 +154,7 @@ class MailTicketApp(WorkerFailures, App[int]):
         self.post_message(GlobalSettingsSaved())
 
     def on_global_settings_saved(self, _: GlobalSettingsSaved) -> None:
+        self.engine.reload()  # periodicity, IDLE and concurrency apply now (a stopped engine ignores it)
         self.notify("Saved the global settings; the engine uses them from its next pass.")
 
     # -- background engine -----------------------------------------------------------------------------
@@ -195,10 +203,13 @@ class MailTicketApp(WorkerFailures, App[int]):
             if isinstance(report, EngineState):
                 view = replace(view, state=report)
                 continue
+            if isinstance(report, InboxProgress):  # one per message: the bar only, neither logged nor published
+                view = view.with_progress(report)
+                continue
             batch.append(report)
             self.engine_log.append(self.describe(report))  # never raises, whatever the event
             if isinstance(report, InboxStarted):
-                view = replace(view, current=report.inbox)
+                view = replace(view, current=report.inbox, progress=None)
             elif isinstance(report, InboxFinished):
                 result = InboxPass(report.inbox, time.time(), short_counters(report.counters), report.error or "")
                 view = view.with_pass(result)

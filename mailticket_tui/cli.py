@@ -13,12 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
-import threading
 from dataclasses import replace
 from typing import Any, Sequence
 
+from .cli_progress import terminal_progress  # Rich progress bars on a terminal; Rich loads only then
+from . import cli_people
 from .engine.events import Event, InboxFinished, MessageHandled, OutboxSent, TraceLine
 from .engine.sources import SourceError
 from .engine.tickets import TicketError
@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     isub = inbox.add_subparsers(dest="action", required=True)
     isub.add_parser("list").add_argument("--json", action="store_true")
     isub.add_parser("test", help="connect, log in, select the folder").add_argument("name")
+    isub.add_parser("authorize", help="OAuth2 consent (device code or browser) for an inbox with auth = "
+                    "\"oauth2\"").add_argument("name")
     isub.add_parser("activate", help="poll this inbox again").add_argument("name")
     isub.add_parser("deactivate", help="stop polling this inbox (its records stay)").add_argument("name")
 
@@ -88,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     tickets = sub.add_parser("tickets", help="tickets")
     tsub = tickets.add_subparsers(dest="action", required=True)
     tlist = tsub.add_parser("list")
-    for name in ("status", "class", "caller", "org", "inbox", "search"):
+    for name in ("status", "class", "caller", "org", "inbox", "search", "team", "agent", "service", "priority"):
         tlist.add_argument(f"--{name}", default="")
     tlist.add_argument("--page", type=int, default=1)
     tlist.add_argument("--limit", type=int, default=0, help="page size (default: all)")
@@ -99,12 +101,19 @@ def _parser() -> argparse.ArgumentParser:
     tstim = tsub.add_parser("stimulus", help="apply a lifecycle stimulus (ev_assign, ev_resolve, ev_close...)")
     tstim.add_argument("ref")
     tstim.add_argument("stimulus")
+    tstim.add_argument("--as", dest="who", metavar="NAME", help="who signs it (default: your login name)")
     tlog = tsub.add_parser("log", help="add a case log entry")
     tlog.add_argument("ref")
     group = tlog.add_mutually_exclusive_group()
     group.add_argument("--public", action="store_true", default=True)
     group.add_argument("--private", action="store_true")
     tlog.add_argument("text")
+    tlog.add_argument("--as", dest="who", metavar="NAME", help="who signs it (default: your login name)")
+    tlegacy = tsub.add_parser("legacy", help="map a ticket to its id in a former iTop (CLASS::ID, e.g. "
+                                             "UserRequest::123; \"\" clears it): replies to that iTop's mail thread")
+    tlegacy.add_argument("ref")
+    tlegacy.add_argument("legacy_ref")
+    tlegacy.add_argument("--as", dest="who", metavar="NAME", help="who signs it (default: your login name)")
     tsub.add_parser("delete", help="delete a ticket (its kept mail then leaves the server)").add_argument("ref")
 
     replay = sub.add_parser("replay", help="what would happen to these mails now (writes nothing)")
@@ -127,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
                     ).add_argument("--json", action="store_true")
     ssub.add_parser("upgrade", help="apply the pending upgrade steps now (a SQLite store is backed up first)")
     sub.add_parser("tui", help="open the terminal UI (the default)")
+    cli_people.add_parsers(sub)
     return parser
 
 
@@ -189,7 +199,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_tui(services)
     handlers = {"run": _cmd_run, "config": _cmd_config, "inbox": _cmd_inbox, "messages": _cmd_messages,
                 "outbox": _cmd_outbox, "tickets": _cmd_tickets, "replay": _cmd_replay, "trace": _cmd_trace,
-                "status": _cmd_status}
+                "status": _cmd_status, **cli_people.HANDLERS}
     return handlers[args.command](services, args)
 
 
@@ -223,7 +233,7 @@ def _cmd_run(services, args) -> int:
 
     def sink(event: Event) -> None:
         if isinstance(event, InboxFinished):
-            status = f"ERROR {event.error}" if event.error else "ok"
+            status = (event.error if event.error_kind == "served" else f"ERROR {event.error}") if event.error else "ok"
             print(f"{event.inbox}: {event.counters.line()} - {_safe(status)}", flush=True)
             for warning in event.warnings:
                 print(f"{event.inbox}: warning: {warning}", flush=True)
@@ -236,15 +246,12 @@ def _cmd_run(services, args) -> int:
                 print(f"      {_safe(line)}", flush=True)
 
     if args.once:
-        return _exit_code(services.run_once(args.inbox, sink).results)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    code = EXIT_OK
-    while not stop.is_set():
-        code = _exit_code(services.run_once(args.inbox, sink, stop).results)
-        stop.wait(services.settings.engine.periodicity)
-    return code
+        with terminal_progress(sink) as shown:
+            return _exit_code(services.run_once(args.inbox, shown).results)
+    from .cli_daemon import serve  # the daemon: IDLE or polling per inbox; SIGTERM stops, SIGHUP reloads
+
+    with terminal_progress(sink) as shown:
+        return _exit_code(serve(services, args.inbox, shown))
 
 
 def _exit_code(results: Sequence[InboxFinished]) -> int:
@@ -300,6 +307,10 @@ def _cmd_inbox(services, args) -> int:
         services.save_inbox(replace(services.inbox_settings(args.name), active=args.action == "activate"))
         print(f"{args.name}: {args.action}d; takes effect on the next pass")
         return EXIT_OK
+    if args.action == "authorize":
+        from .cli_oauth import authorize
+
+        return authorize(services, args.name)
     if args.action == "list":
         health = services.health()
         if args.json:
@@ -307,7 +318,11 @@ def _cmd_inbox(services, args) -> int:
             return EXIT_OK
         _print_health(health)
         return EXIT_OK
-    result = services.test_inbox(args.name)
+    try:
+        result = services.test_inbox(args.name)
+    except SourceError as exc:  # an OAuth2 inbox that needs authorization fails before connecting
+        print(f"{args.name}: FAILED at {exc.kind}: {_safe(str(exc))}", file=sys.stderr)
+        return EXIT_UNREACHABLE
     if result.ok:
         print(f"{args.name}: OK, {result.message_count} messages; capabilities: {' '.join(result.capabilities)}")
         if result.warning:
@@ -411,7 +426,8 @@ def _cmd_tickets(services, args) -> int:
     from .services import TicketFilter
 
     if args.action == "list":
-        filters = TicketFilter(getattr(args, "class"), args.status, args.caller, args.org, args.inbox, args.search)
+        filters = TicketFilter(getattr(args, "class"), args.status, args.caller, args.org, args.inbox, args.search,
+                               args.team, args.agent, args.service, args.priority)
         limit = args.limit or None
         rows = services.list_tickets(filters, offset=(args.page - 1) * (limit or 0), limit=limit)
         if args.json:
@@ -428,10 +444,12 @@ def _cmd_tickets(services, args) -> int:
         _print_ticket(detail)
         return EXIT_OK
     if args.action == "stimulus":
-        print(f"{args.ref}: {args.stimulus} -> {services.ticket_stimulus(args.ref, args.stimulus)}")
+        print(f"{args.ref}: {args.stimulus} -> {services.ticket_stimulus(args.ref, args.stimulus, args.who)}")
     elif args.action == "log":
-        services.ticket_log(args.ref, args.text, public=not args.private)
+        services.ticket_log(args.ref, args.text, public=not args.private, who=args.who)
         print(f"{args.ref}: {'private' if args.private else 'public'} log entry added")
+    elif args.action == "legacy":
+        print(f"{args.ref}: legacy ref {services.ticket_legacy_ref(args.ref, args.legacy_ref, args.who) or 'cleared'}")
     elif args.action == "delete":
         services.delete_ticket(args.ref)
         print(f"{args.ref}: deleted")
@@ -442,6 +460,12 @@ def _print_ticket(d) -> None:
     s = d.summary
     print(f"{s.ref} {s.klass} [{s.status}] {_safe(s.title)}")
     print(f"caller: {_safe(s.caller_email)}  org: {_safe(s.org)}  origin: {s.origin}  created: {s.created}  updated: {s.updated}")
+    print(f"priority: {s.priority}  urgency: {d.urgency}  impact: {d.impact}")
+    assigned = [(k, v) for k, v in (("team", s.team), ("agent", s.agent), ("service", s.service),
+                                     ("subcategory", d.service_subcategory), ("legacy", d.legacy_ref)) if v]
+    assigned += list(d.extra)
+    if assigned:
+        print("  ".join(f"{_safe(k)}: {_safe(v)}" for k, v in assigned))
     if d.parent:
         print(f"follows: {d.parent}")
     if d.contacts:

@@ -6,16 +6,18 @@ the UI never runs a lazy query on its event loop). Never imports textual or rich
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 import os
 import re
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from peewee import JOIN, fn
 
+from .directory import PersonInfo
 from .engine import leases
 from .engine.events import EventSink, PassFinished, ignore_events
 from .engine.lifecycle import lifecycle
@@ -23,7 +25,17 @@ from .engine.parse import html_to_text, parse_message, text_to_html
 from .engine.runner import run_pass, source_config
 from .engine.sources import SourceError, open_source
 from .engine.steps import AbortProcessing, Context, run_steps
-from .engine.tickets import TicketError, add_log_entry, apply_stimulus, record_change, record_event
+from .engine.notifications import Cause, fire, lifecycle_event
+from .engine.outbound import one_line
+from .engine.tickets import (
+    ENUMS,
+    TicketError,
+    add_log_entry,
+    apply_stimulus,
+    enum_label,
+    record_change,
+    record_event,
+)
 from .settings import (
     EngineSettings,
     InboxSettings,
@@ -32,7 +44,6 @@ from .settings import (
     SmtpSettings,
     config_search_path,
     load_settings_file,
-    resolve_secret,
     settings_from_dict,
     settings_to_dict,
     without_secrets,
@@ -46,15 +57,19 @@ from .store.models import (
     Inbox,
     InboxState,
     MailMessage,
+    OAuthGrant,
     Organization,
     Outbox,
     Person,
+    Service,
+    Team,
     Ticket,
     TicketContact,
     database_proxy,
     utcnow,
 )
 from .store.settings_store import load_settings, save_inbox, save_settings, store_is_empty
+from .unknown_callers import CallerPlan, caller_plan, create_callers
 
 PAGE = 50
 
@@ -142,11 +157,16 @@ class TicketSummary:
     origin: str
     created: str
     updated: str
+    priority: str = ""  # the label (critical, high, medium, low)
+    team: str = ""
+    agent: str = ""  # "First Last", else the address
+    service: str = ""
 
     def as_json(self) -> dict:
         return {"ref": self.ref, "class": self.klass, "title": self.title, "status": self.status,
                 "caller_email": self.caller_email, "org": self.org, "origin": self.origin,
-                "created": self.created, "updated": self.updated}
+                "created": self.created, "updated": self.updated, "priority": self.priority, "team": self.team,
+                "agent": self.agent, "service": self.service}
 
 
 @dataclass(frozen=True)
@@ -158,6 +178,7 @@ class CaseLogItem:
     date: str | None
     text: str
     message_id: str  # of the mail that wrote it; "" for an operator's entry
+    html: str = ""  # as stored (sanitised): the TUI shows its cid: images in place; not in the JSON
 
     def as_json(self) -> dict:
         return {"log": self.log, "author": self.author, "date": self.date, "text": self.text,
@@ -170,13 +191,19 @@ class AttachmentItem:
 
     id: int
     filename: str
-    content_type: str
+    content_type: str  # what the bytes are (sniffed); declared_type is what the mail said
     size: int
     inline: bool
+    content_id: str = ""
+    declared_type: str = ""
+    original_filename: str = ""
+    content_id_aliases: tuple[str, ...] = ()  # Content-IDs of later parts with the same bytes
 
     def as_json(self) -> dict:
         return {"id": self.id, "filename": self.filename, "content_type": self.content_type, "size": self.size,
-                "inline": self.inline}
+                "inline": self.inline, "content_id": self.content_id, "sniffed_type": self.content_type,
+                "declared_type": self.declared_type, "original_filename": self.original_filename,
+                "content_id_aliases": list(self.content_id_aliases)}
 
 
 @dataclass(frozen=True)
@@ -193,6 +220,23 @@ class HistoryItem:
 
 
 @dataclass(frozen=True)
+class TicketMail:
+    """One source mail of a ticket, as its Mails tab lists it; `inbox` and `id` open it in the Mailbox."""
+
+    id: int
+    inbox: str
+    date: str | None  # the mail's Date header, UTC
+    from_addr: str
+    subject: str
+    status: str
+    message_id: str
+
+    def as_json(self) -> dict:
+        return {"id": self.id, "inbox": self.inbox, "date": self.date, "from": self.from_addr,
+                "subject": self.subject, "status": self.status, "message_id": self.message_id}
+
+
+@dataclass(frozen=True)
 class TicketDetail:
     summary: TicketSummary
     description: str
@@ -206,13 +250,22 @@ class TicketDetail:
     stimuli: tuple[str, ...]
     parent: str | None
     message_inboxes: tuple[str, ...] = ()  # the inbox of each of message_rows
+    mails: tuple[TicketMail, ...] = ()  # the source mails by date (then id); messages/message_rows are by id
+    urgency: str = ""
+    impact: str = ""
+    service_subcategory: str = ""
+    agent_email: str = ""
+    extra: tuple[tuple[str, str], ...] = ()  # custom fields, by name
+    legacy_ref: str = ""  # "UserRequest::123": the ticket in a former iTop
 
     def as_json(self) -> dict:
         return {**self.summary.as_json(), "description": self.description, "contacts": list(self.contacts),
                 "case_log": [e.as_json() for e in self.case_log],
                 "attachments": [a.as_json() for a in self.attachments],
                 "history": [c.as_json() for c in self.history], "messages": list(self.messages), "parent": self.parent,
-                "stimuli": list(self.stimuli)}
+                "stimuli": list(self.stimuli), "mails": [m.as_json() for m in self.mails], "urgency": self.urgency,
+                "impact": self.impact, "service_subcategory": self.service_subcategory,
+                "agent_email": self.agent_email, "extra": dict(self.extra), "legacy_ref": self.legacy_ref}
 
 
 @dataclass(frozen=True)
@@ -223,6 +276,10 @@ class TicketFilter:
     org: str = ""
     inbox: str = ""
     text: str = ""
+    team: str = ""  # part of the team's name
+    agent: str = ""  # part of the agent's address or name
+    service: str = ""  # part of the service's name
+    priority: str = ""  # a label (high) or its code (2)
 
 
 def _iso(value) -> str | None:
@@ -285,7 +342,8 @@ class InboxHealth:
     and what of both needs an operator (`attention`, empty when all is well).
 
     connection: ok | failing (the last pass failed; error_streak in a row) | stale (no success for longer than
-    `stale_after` seconds) | never polled | inactive. waiting: processed or failed mail whose delete or move on
+    `stale_after` seconds) | never polled | inactive | needs authorization (an OAuth2 inbox without a live
+    consent: never authorized, or its grant was revoked or expired). waiting: processed or failed mail whose delete or move on
     the server is not confirmed yet. Reasons are (class, count), most frequent first."""
 
     info: InboxInfo
@@ -328,6 +386,9 @@ class InboxHealth:
             return f"failing x{self.info.error_streak}: {self.info.last_error}"
         if self.connection == "never polled":
             return "never polled"
+        if self.connection == "needs authorization":
+            return "needs authorization" + (f": {self.info.last_error}" if self.info.last_error else
+                                            f" (OAuth2): run `mailticket inbox authorize {self.info.name}`")
         return f"{self.connection}, last success {self.info.last_success or 'never'}{lag}"
 
     def as_json(self) -> dict:
@@ -435,14 +496,19 @@ class Services:
                        .where((MailMessage.disposition_pending != "") & (MailMessage.on_server == True))  # noqa: E712
                        .group_by(MailMessage.inbox).tuples())
         ids = dict(Inbox.select(Inbox.name, Inbox.id).tuples())
+        grants = {g.inbox_id: g for g in OAuthGrant.select(OAuthGrant.inbox, OAuthGrant.status)}
         out = []
         for info in self.list_inboxes():
             inbox_id = ids.get(info.name)
             lag = None
             if info.last_success:
                 lag = max(0, int((now - dt.datetime.fromisoformat(info.last_success)).total_seconds()))
+            settings = self.settings.inbox(info.name)
+            grant = grants.get(inbox_id)
             if not info.active:
                 connection = "inactive"
+            elif settings and settings.auth == "oauth2" and (grant is None or grant.status != "authorized"):
+                connection = "needs authorization"
             elif info.error_streak:
                 connection = "failing"
             elif lag is None:
@@ -458,7 +524,9 @@ class Services:
 
             errors = ranked("error")
             attention = []
-            if connection == "failing":
+            if connection == "needs authorization":
+                attention.append(f"needs authorization: run `mailticket inbox authorize {info.name}`")
+            elif connection == "failing":
                 attention.append(f"connection failing x{info.error_streak}")
             elif connection == "stale":
                 attention.append(f"no successful pass for {format_lag(lag)}")
@@ -506,6 +574,18 @@ class Services:
         if not Inbox.update(name=new, updated=utcnow()).where(Inbox.name == old).execute():
             raise SettingsError([f"no inbox named {old!r}; see `mailticket inbox list`"])
 
+    def start_authorization(self, name: str, http_client: Any = None):
+        """Begin the OAuth2 consent of a saved inbox: (the Authorization to `wait` on off the UI thread, the
+        Consent to show). SettingsError when the inbox is not an OAuth2 one; OAuthError from the provider."""
+        from .engine.oauth.authorize import Authorization
+
+        authorization = Authorization(self.inbox_settings(name), http_client)
+        try:
+            return authorization, authorization.start()
+        except BaseException:
+            authorization.close()
+            raise
+
     def test_inbox(self, name: str):
         """Connect, log in, select the folder of a saved inbox."""
         return self.test_inbox_settings(self.inbox_settings(name))
@@ -541,15 +621,16 @@ class Services:
         """Connect, secure, log in and QUIT with these [smtp] values (saved or not); no mail is sent. The
         password is resolved as for sending (by value, password_env or password_file): an unset variable or an
         unreadable file raises SettingsError; a server problem comes back as the probe's result."""
-        from .engine.outbound import probe_smtp
+        from .engine.outbound import probe_smtp, smtp_secret
 
-        return probe_smtp(smtp, resolve_secret(smtp.password, smtp.password_env, smtp.password_file, "smtp"))
+        return probe_smtp(smtp, smtp_secret(smtp, self.settings))
 
     # -- engine -----------------------------------------------------------------------------------
     def run_once(self, only: list[str] | None = None, sink: EventSink = ignore_events,
-                 stop: threading.Event | None = None, owner: str | None = None) -> PassFinished:
+                 stop: threading.Event | None = None, owner: str | None = None, hold: bool = False) -> PassFinished:
+        """One pass with the store's current settings; `hold` keeps the leases (a daemon's passes)."""
         self.reload()
-        return run_pass(self.settings, only, owner, sink, stop)
+        return run_pass(self.settings, only, owner, sink, stop, hold)
 
     def trace_lines(self, name: str, limit: int = 5000) -> list[str]:
         inbox = Inbox.get_or_none(Inbox.name == name)
@@ -561,7 +642,9 @@ class Services:
 
     # -- messages ---------------------------------------------------------------------------------
     def list_messages(self, inbox: str = "", status: str = "", text: str = "", offset: int = 0,
-                      limit: int | None = PAGE) -> list[MessageInfo]:
+                      limit: int | None = PAGE, by_date: bool = False) -> list[MessageInfo]:
+        """Newest first: by store id (arrival here), or by the mail's Date (`by_date`, what a Date column
+        shows; undated mail last, arrival breaking ties)."""
         # Ticket.id too: a joined instance without its id would blank the row's ticket_id (peewee).
         query = (MailMessage.select(MailMessage, Inbox.name, Ticket.id, Ticket.ref)
                  .join(Inbox).switch(MailMessage).join(Ticket, JOIN.LEFT_OUTER))
@@ -572,7 +655,8 @@ class Services:
         if text:
             like = f"%{text}%"
             query = query.where(MailMessage.subject ** like | MailMessage.from_addr ** like | MailMessage.error ** like)
-        query = query.order_by(MailMessage.id.desc()).offset(offset)
+        order = (MailMessage.date.desc(nulls="LAST"), MailMessage.id.desc()) if by_date else (MailMessage.id.desc(),)
+        query = query.order_by(*order).offset(offset)
         if limit:
             query = query.limit(limit)
         return [_message_info(r) for r in query]
@@ -661,6 +745,18 @@ class Services:
                              else "record deleted (already gone from the server)") for r in group]
 
     # -- outbox -----------------------------------------------------------------------------------
+    # -- unknown callers --------------------------------------------------------------------------
+    def unknown_caller_plan(self, ids: list[int] | None = None, inbox: str = "") -> CallerPlan:
+        """Of these messages (or every message of `inbox` in error), those rejected as unknown callers and the
+        persons their retry needs: what the "create and retry" confirmations count."""
+        return caller_plan(lambda error: reason_class(error) == "unknown caller", ids, inbox)
+
+    def create_callers_and_retry(self, plan: CallerPlan) -> tuple[list[PersonInfo], list[ActionResult]]:
+        """Create the missing persons, then reset the mails through reset_messages (the ticket link is kept):
+        the next pass makes one ticket per mail and finds its caller instead of creating a second one."""
+        created = create_callers(plan, self.settings)
+        return created, self.reset_messages(list(plan.messages))
+
     def list_outbox(self, pending_only: bool = False, limit: int = 500) -> list[OutboxItem]:
         """Outgoing mail, newest first: what was sent, what waits and why."""
         query = Outbox.select().order_by(Outbox.id.desc()).limit(limit)
@@ -672,9 +768,16 @@ class Services:
     # -- tickets ----------------------------------------------------------------------------------
     def list_tickets(self, filters: TicketFilter = TicketFilter(), offset: int = 0,
                      limit: int | None = PAGE) -> list[TicketSummary]:
-        query = (Ticket.select(Ticket, Person.email.alias("caller_email"), Organization.name.alias("org_name"))
+        agent = Person.alias("agent")
+        query = (Ticket.select(Ticket, Person.email.alias("caller_email"), Organization.name.alias("org_name"),
+                               Team.name.alias("team_name"), Service.name.alias("service_name"),
+                               agent.email.alias("agent_email"), agent.first_name.alias("agent_first"),
+                               agent.name.alias("agent_last"))
                  .join(Person, JOIN.LEFT_OUTER, on=(Ticket.caller == Person.id))
-                 .switch(Ticket).join(Organization, JOIN.LEFT_OUTER, on=(Ticket.org == Organization.id)))
+                 .switch(Ticket).join(Organization, JOIN.LEFT_OUTER, on=(Ticket.org == Organization.id))
+                 .switch(Ticket).join(Team, JOIN.LEFT_OUTER, on=(Ticket.team == Team.id))
+                 .switch(Ticket).join(Service, JOIN.LEFT_OUTER, on=(Ticket.service == Service.id))
+                 .switch(Ticket).join(agent, JOIN.LEFT_OUTER, on=(Ticket.agent == agent.id)))
         if filters.klass:
             query = query.where(Ticket.klass == filters.klass)
         if filters.status:
@@ -685,6 +788,16 @@ class Services:
             query = query.where(Organization.name ** f"%{filters.org}%")
         if filters.inbox:
             query = query.where(Ticket.inbox.in_(Inbox.select(Inbox.id).where(Inbox.name == filters.inbox)))
+        if filters.team:
+            query = query.where(Team.name ** f"%{filters.team}%")
+        if filters.service:
+            query = query.where(Service.name ** f"%{filters.service}%")
+        if filters.agent:
+            like = f"%{filters.agent}%"
+            query = query.where(agent.email ** like | agent.name ** like
+                                | agent.first_name.concat(" ").concat(agent.name) ** like)
+        if filters.priority:
+            query = query.where(Ticket.priority == priority_code(filters.priority))
         if filters.text:
             like = f"%{filters.text}%"
             query = query.where(Ticket.title ** like | Ticket.ref ** like | Ticket.description ** like)
@@ -697,44 +810,83 @@ class Services:
         ticket = _ticket(ref)
         contacts = tuple(p.email for p in Person.select(Person.email).join(TicketContact)
                          .where(TicketContact.ticket == ticket).order_by(Person.email))
-        log = tuple(CaseLogItem(e.log, f"{e.author_name} <{e.author_email}>".strip(), _iso(e.date),
-                                html_to_text(e.html), e.message_id)
+        log = tuple(CaseLogItem(e.log, f"{e.author_name} <{e.author_email}>" if e.author_email else e.author_name,
+                                _iso(e.date),
+                                html_to_text(e.html), e.message_id, e.html)
                     for e in CaseLogEntry.select().where(CaseLogEntry.ticket == ticket)
                     .order_by(CaseLogEntry.date.desc(), CaseLogEntry.id.desc()))
-        attachments = tuple(AttachmentItem(a.id, a.filename, a.content_type, a.size, a.inline)
+        attachments = tuple(AttachmentItem(a.id, a.filename, a.content_type, a.size, a.inline, a.content_id,
+                                           a.declared_type, a.original_filename, tuple(a.content_id_aliases.split()))
                             for a in Attachment.select(Attachment.id, Attachment.filename, Attachment.content_type,
-                                                       Attachment.size, Attachment.inline)
+                                                       Attachment.size, Attachment.inline, Attachment.content_id,
+                                                       Attachment.declared_type, Attachment.original_filename,
+                                                       Attachment.content_id_aliases)
                             .where(Attachment.ticket == ticket).order_by(Attachment.id))
         history = tuple(HistoryItem(_iso(c.date), c.who, tuple(json.loads(c.fields)), c.summary)
                         for c in Change.select().where(Change.ticket == ticket).order_by(Change.id))
-        messages = list(MailMessage.select(MailMessage.id, MailMessage.message_id, Inbox.name)
-                        .join(Inbox).where(MailMessage.ticket == ticket).order_by(MailMessage.id))
+        # one query: a mail without a Date sorts by when it was seen (NULLs sort differently per database)
+        mails = tuple(TicketMail(m.id, m.inbox.name, _iso(m.date), m.from_addr, m.subject, m.status, m.message_id)
+                      for m in MailMessage.select(MailMessage.id, MailMessage.date, MailMessage.from_addr,
+                                                  MailMessage.subject, MailMessage.status, MailMessage.message_id,
+                                                  Inbox.name)
+                      .join(Inbox).where(MailMessage.ticket == ticket)
+                      .order_by(fn.COALESCE(MailMessage.date, MailMessage.first_seen), MailMessage.id))
+        messages = sorted(mails, key=lambda m: m.id)
         summary = list_one(ticket)
         return TicketDetail(summary, ticket.description, html_to_text(ticket.description), contacts, log,
                             attachments, history, tuple(m.message_id for m in messages),
                             tuple(m.id for m in messages), tuple(lifecycle(ticket.klass).stimuli_from(ticket.status)),
-                            ticket.parent.ref if ticket.parent_id else None, tuple(m.inbox.name for m in messages))
+                            ticket.parent.ref if ticket.parent_id else None, tuple(m.inbox for m in messages), mails,
+                            **_detail_fields(ticket))
 
     def attachment_bytes(self, attachment_id: int) -> tuple[str, bytes]:
         att = Attachment.get_by_id(attachment_id)
         return att.filename, bytes(att.blob.data)
 
-    def ticket_stimulus(self, ref: str, stimulus: str, who: str = "operator") -> str:
+    def ticket_stimulus(self, ref: str, stimulus: str, who: str | None = None) -> str:
+        """Apply a stimulus, signed by `who` (else the login name); its notifications commit with it."""
+        who = operator_name(who)
         with database_proxy.atomic():
             ticket = _ticket(ref)
             state = apply_stimulus(ticket, stimulus)
             record_change(ticket, who, ["status"], f"{stimulus} -> {state}")
-            record_event(ticket, f"stimulus:{stimulus}")
+            event_id = record_event(ticket, f"stimulus:{stimulus}")
+            event = lifecycle_event(stimulus)
+            if event:
+                fire(self.settings, ticket, event, Cause(author_name=who), event_id)
             if ticket.closed:
                 _release_kept_mail(ticket)
         return state
 
-    def ticket_log(self, ref: str, text: str, public: bool = True, who: str = "operator") -> None:
+    def ticket_log(self, ref: str, text: str, public: bool = True, who: str | None = None) -> None:
+        """Add a case log entry signed by `who` (else the login name); its notifications commit with it."""
+        who = operator_name(who)
         log = "public_log" if public else "private_log"
+        html = text_to_html(text)
         with database_proxy.atomic():
             ticket = _ticket(ref)
-            add_log_entry(ticket, log, who, "", text_to_html(text))
+            add_log_entry(ticket, log, who, "", html)
             record_change(ticket, who, [log], f"{log} entry by {who}")
+            event_id = record_event(ticket, f"log:{log}")
+            fire(self.settings, ticket, "log_entry" if public else "private_log_entry",
+                 Cause(author_name=who, log_html=html), event_id)
+
+    def ticket_legacy_ref(self, ref: str, legacy: str, who: str | None = None) -> str:
+        """Give a ticket its identity in a former iTop ("UserRequest::123", "" to clear it): mail answering
+        that iTop's notifications (<iTop_UserRequest_123_...@...>) then threads to this ticket."""
+        who = operator_name(who)
+        legacy = legacy.strip()
+        if legacy and not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*::[0-9]+", legacy):
+            raise TicketError(f"legacy ref {legacy!r} is not CLASS::ID; write it as iTop names it, e.g. UserRequest::123")
+        legacy = re.sub(r"::0*(?=\d)", "::", legacy)
+        with database_proxy.atomic():
+            ticket = _ticket(ref)
+            holder = Ticket.get_or_none((Ticket.legacy_ref == legacy) & (Ticket.id != ticket.id)) if legacy else None
+            if holder is not None:
+                raise TicketError(f"{holder.ref} already has the legacy ref {legacy}; clear it there first")
+            Ticket.update(legacy_ref=legacy, updated=utcnow()).where(Ticket.id == ticket.id).execute()
+            record_change(ticket, who, ["legacy_ref"], f"legacy ref set to {legacy or '(none)'}")
+        return legacy
 
     def delete_ticket(self, ref: str) -> None:
         with database_proxy.atomic():
@@ -759,17 +911,55 @@ class Services:
         return replay_json(path, parsed, outcome, ctx)
 
 
+def operator_name(who: str | None = None) -> str:
+    """Who signs an operator's action: the name given (`--as NAME`), else the login name of the process."""
+    if who and who.strip():
+        return one_line(who, 100)
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in this environment (a container without a passwd entry)
+        return "operator"
+
+
 def list_one(ticket: Ticket) -> TicketSummary:
     caller = Person.get_or_none(Person.id == ticket.caller_id) if ticket.caller_id else None
     org = Organization.get_or_none(Organization.id == ticket.org_id) if ticket.org_id else None
+    team = Team.get_or_none(Team.id == ticket.team_id) if ticket.team_id else None
+    agent = Person.get_or_none(Person.id == ticket.agent_id) if ticket.agent_id else None
+    service = Service.get_or_none(Service.id == ticket.service_id) if ticket.service_id else None
+    agent_name = (" ".join(p for p in (agent.first_name, agent.name) if p) or agent.email) if agent else ""
     return TicketSummary(ticket.ref, ticket.klass, ticket.title, ticket.status, caller.email if caller else "",
-                         org.name if org else "", ticket.origin, _iso(ticket.created) or "", _iso(ticket.updated) or "")
+                         org.name if org else "", ticket.origin, _iso(ticket.created) or "", _iso(ticket.updated) or "",
+                         enum_label("priority", ticket.priority), team.name if team else "", agent_name,
+                         service.name if service else "")
 
 
 def _ticket_summary(t: Ticket) -> TicketSummary:
-    """From a row selected with caller_email and org_name aliases (no lazy foreign-key reads)."""
+    """From a row selected with caller_email, org_name, team_name, service_name and agent_* aliases (no lazy
+    foreign-key reads)."""
+    agent = " ".join(p for p in (t.agent_first, t.agent_last) if p) or t.agent_email or ""
     return TicketSummary(t.ref, t.klass, t.title, t.status, t.caller_email or "", t.org_name or "", t.origin,
-                         _iso(t.created) or "", _iso(t.updated) or "")
+                         _iso(t.created) or "", _iso(t.updated) or "", enum_label("priority", t.priority),
+                         t.team_name or "", agent, t.service_name or "")
+
+
+def _detail_fields(ticket: Ticket) -> dict:
+    """The ticket fields TicketDetail adds to the summary's: labels, the agent's address, custom fields."""
+    agent_email = Person.select(Person.email).where(Person.id == ticket.agent_id).scalar() if ticket.agent_id else ""
+    return {"urgency": enum_label("urgency", ticket.urgency), "impact": enum_label("impact", ticket.impact),
+            "service_subcategory": ticket.service_subcategory, "agent_email": agent_email or "",
+            "extra": tuple(sorted((str(k), str(v)) for k, v in json.loads(ticket.extra or "{}").items())),
+            "legacy_ref": ticket.legacy_ref}
+
+
+def priority_code(text: str) -> int:
+    """'high' or '2' -> 2; a TicketError naming the choices otherwise."""
+    text = text.strip().lower()
+    if text.isdigit() and int(text) in ENUMS["priority"].values():
+        return int(text)
+    if text in ENUMS["priority"]:
+        return ENUMS["priority"][text]
+    raise TicketError(f"unknown priority {text!r}; use one of {', '.join(ENUMS['priority'])} or 1-4")
 
 
 def _message_info(r: MailMessage) -> MessageInfo:

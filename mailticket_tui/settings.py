@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
@@ -97,7 +98,12 @@ class EngineSettings:
     maximum_email_size: Size = spec(
         "size", "Bigger messages are not processed (error record). 0 = no limit.", default="10M", group="Errors")
     big_files_dir: str = spec(
-        "str", "Folder where too-big messages are saved as .eml (empty = not saved).", default="", group="Errors")
+        "str", "Folder where too-big messages (as .eml) and too-big attachments are saved (empty = not saved).",
+        default="", group="Errors")
+    big_email_behavior: str = spec(
+        "enum", "A message over maximum_email_size: error (a record in error, as the reference), or ticket (saved to "
+        "big_files_dir, then its headers make or update a ticket that gets a warning file saying where it is).",
+        ("error", "ticket"), default="error", group="Errors")
     exclude_attachment_types: tuple[str, ...] = spec(
         "str_list", "MIME types of attachments that are dropped.", factory=lambda: DEFAULT_EXCLUDE_ATTACHMENT_TYPES,
         group="Attachments")
@@ -105,6 +111,17 @@ class EngineSettings:
         "wxh", "Smaller images (signature logos) are dropped, WxH.", default="100x20", group="Attachments")
     images_maximum_size: tuple[int, ...] = spec(
         "wxh", "Bigger images are scaled down, WxH (empty = never).", default="", group="Attachments")
+    attachment_maximum_size: Size = spec(
+        "size", "A bigger attachment is not stored: it goes to big_files_dir and a warning file takes its place on "
+        "the ticket. 0 = no cap.", default="0", group="Attachments")
+    attachments_maximum_total: Size = spec(
+        "size", "Attachments of one mail beyond this total are handled as too big (as above). 0 = no cap.",
+        default="0", group="Attachments")
+    terminal_images: str = spec(
+        "enum", "How the TUI shows images in a ticket or a mail: auto (Kitty graphics, Sixel or Unicode half "
+        "blocks, whichever the terminal supports), kitty, sixel, halfcell (works over any SSH terminal), or off (an "
+        "[image: name WxH] line). The i key turns them off and on for the session.",
+        ("auto", "kitty", "sixel", "halfcell", "off"), default="auto", group="Attachments")
     recommended_max_allowed_packet: Size = spec(
         "size", "A MySQL max_allowed_packet warning in the reference.", default="10M", group="Parity only",
         effect=False)
@@ -143,6 +160,17 @@ class EngineSettings:
     lease_seconds: Duration = spec(
         "duration", "How long an inbox claim lasts without renewal (crashed runner recovery).", default=300,
         group="Polling", unit="s")
+    idle: bool = spec(
+        "bool", "`mailticket run` and the TUI's engine keep one IMAP connection per inbox in IDLE where the server "
+        "offers it, so new mail is processed as the server announces it; false (and POP3, Maildir, servers without "
+        "IDLE) polls every periodicity.", default=True, group="Polling")
+    idle_refresh: Duration = spec(
+        "duration", "Seconds an IDLE lasts before it is re-issued, with a NOOP health check and a pass (retries, "
+        "pending deletes); at most 1740 (29 minutes: servers may drop an IDLE after 30).", default=600,
+        group="Polling", unit="s")
+    concurrent_inboxes: int = spec(
+        "int", "Inboxes one daemon (`mailticket run`, the TUI's engine) processes at the same time, each under its "
+        "lease; the IDLE connections that wait for mail are not counted.", default=4, group="Polling")
     trace_max_bytes: Size = spec(
         "size", "Size of each inbox's rolling debug trace.", default="500K", group="Retention")
 
@@ -180,6 +208,10 @@ class SmtpSettings:
         "str", "Environment variable holding the SMTP password.", default="", group="SMTP server",
         example="MAILTICKET_SMTP_PASSWORD")
     password_file: str = spec("str", "File holding the SMTP password.", default="", group="SMTP server")
+    auth: str = spec(
+        "enum", "password, or oauth2: log in with XOAUTH2 using the token of the OAuth2 inbox whose login is this "
+        "login (same account; its consent covers SMTP).", ("password", "oauth2"), default="password",
+        group="SMTP server")
     sender: str = spec(
         "email", "Default From address of outgoing mail.", default="", group="SMTP server",
         example="helpdesk@example.com")
@@ -222,6 +254,31 @@ class InboxSettings:
         "enum",
         "POP3 login method: USER/PASS, APOP, or SASL (PLAIN, LOGIN, CRAM-MD5); DIGEST-MD5 is obsolete (RFC 6331) and refused.",
         ("USER", "APOP", "PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5"), default="USER", group="Mailbox configuration")
+    auth: str = spec(
+        "enum", "How the inbox logs in: password, or oauth2 (XOAUTH2 with a token; consent once with "
+        "`mailticket inbox authorize NAME`; Microsoft 365 and Google need it).", ("password", "oauth2"),
+        default="password", group="OAuth2")
+    oauth_provider: str = spec(
+        "enum", "OAuth2 provider: microsoft (Entra ID, device code), google (browser consent with PKCE), or generic "
+        "(the three oauth_*_url below).", ("microsoft", "google", "generic"), default="microsoft", group="OAuth2")
+    oauth_tenant: str = spec(
+        "str", "Microsoft tenant: its id or domain, or organizations (any work account) or common.",
+        default="organizations", group="OAuth2")
+    oauth_client_id: str = spec(
+        "str", "Application (client) id of the app registered with the provider.", default="", group="OAuth2")
+    oauth_client_secret_env: str = spec(
+        "str", "Environment variable holding the client secret (Google desktop apps have one; Microsoft public "
+        "clients none).", default="", group="OAuth2")
+    oauth_client_secret_file: str = spec(
+        "str", "File holding the client secret (first line).", default="", group="OAuth2")
+    oauth_scopes: tuple[str, ...] = spec(
+        "str_list", "Scopes to ask for; empty = the provider's mail scopes for this protocol and SMTP.",
+        factory=tuple, group="OAuth2")
+    oauth_authorization_url: str = spec(
+        "str", "generic: the authorization endpoint (browser consent with PKCE).", default="", group="OAuth2")
+    oauth_device_authorization_url: str = spec(
+        "str", "generic: the device authorization endpoint (RFC 8628); used when set.", default="", group="OAuth2")
+    oauth_token_url: str = spec("str", "generic: the token endpoint.", default="", group="OAuth2")
     mailbox: str = spec(
         "str", "IMAP folder or Maildir subfolder; empty = INBOX.", default="INBOX", group="Mailbox configuration")
     active: bool = spec("bool", "Only active inboxes are polled.", default=True, group="Mailbox configuration")
@@ -255,7 +312,10 @@ class InboxSettings:
         "kv", "state -> stimulus applied after an update by mail.", factory=dict,
         group="Behaviour on incoming emails", example={"pending": "ev_reopen"})
     unknown_caller_behavior: str = spec(
-        "enum", "Unknown sender: create a person or reject the mail.", ("create_contact", "reject_email"),
+        "enum", "A sender no person of the directory has: reject_email = every mail from such an address is an "
+        "error until the person exists (add people with `mailticket people add|import`, or c on the failed mail "
+        "or its inbox creates them and retries); create_contact = anyone who writes becomes a person.",
+        ("create_contact", "reject_email"),
         default="reject_email", group="Unknown callers")
     unknown_caller_rejection_reply: str = spec(
         "text", "Reply sent to rejected unknown senders (empty = none).", default="", group="Unknown callers")
@@ -289,6 +349,56 @@ class InboxSettings:
     ambiguous_caller_behavior: str = spec(
         "enum", "Several persons share the sender's address: take the first active one, or error.",
         ("first_active", "error"), default="first_active", group="MailTicket extras")
+    excluded_attachment_behavior: str = spec(
+        "enum", "A mail with an attachment of an excluded type (declared or sniffed from its bytes): drop that file "
+        "(a trace line and a private case-log note say so), or set the whole mail aside (error, for an operator).",
+        ("drop", "set_aside"), default="drop", group="MailTicket extras")
+
+
+NOTIFICATION_EVENTS = ("created_by_mail", "updated_by_mail", "assigned", "resolved", "closed", "reopened",
+                       "log_entry", "private_log_entry")
+NOTIFICATION_ROLES = ("caller", "contacts", "team", "agent")
+PLACEHOLDERS = ("ref", "title", "status", "class", "event", "caller_name", "caller_email", "org", "priority",
+                "urgency", "impact", "service", "service_subcategory", "team", "agent", "origin", "description",
+                "log_entry", "log_author", "link")
+
+
+@dataclass(frozen=True)
+class NotificationRule:
+    """One [[notification]]: on an event, mail rendered from a template goes to the listed recipients
+    (engine/notifications.py), through the outbox, committed with the work that caused it."""
+
+    name: str = spec(
+        "str", "A label for traces and the outbox (e.g. \"acknowledgement\").", default="", group="Notification",
+        example="acknowledgement")
+    active: bool = spec(
+        "bool", "Only active rules send mail.", default=True, group="Notification", example=False)
+    event: str = spec(
+        "enum", "What fires it: a ticket created or updated by mail, a lifecycle change (by mail or an operator), "
+        "or an operator's case log entry.", NOTIFICATION_EVENTS, default="created_by_mail", group="Notification")
+    inboxes: tuple[str, ...] = spec(
+        "str_list", "Only tickets of these inboxes (empty = every inbox).", factory=tuple, group="Notification")
+    recipients: tuple[str, ...] = spec(
+        "str_list", "caller, contacts (additional contacts), team, agent, and/or fixed addresses. Never our own "
+        "addresses, never in answer to auto-mail, at most 10 notifications per address an hour.",
+        factory=lambda: ("caller",), group="Notification")
+    skip_author: bool = spec(
+        "bool", "Leave out the person whose mail or action caused the event (no copy of one's own reply).",
+        default=False, group="Notification")
+    from_addr: str = spec(
+        "email", "Sender; empty = the login of the ticket's inbox (so replies come back to it), else [smtp] sender.",
+        default="", group="Notification")
+    subject: str = spec(
+        "str", "Subject template; placeholders such as {ref} and {title} (see body).", default="[{ref}] {title}",
+        group="Notification")
+    body: str = spec(
+        "text", "Body template (plain text). Placeholders: " + ", ".join("{%s}" % p for p in PLACEHOLDERS) + ".",
+        default="{link}\n\nStatus: {status}\n\n{log_entry}\n", group="Notification",
+        example="Hello {caller_name},\n\nwe received your request and opened ticket {ref}: {title}.\n"
+                "Reply to this mail to add information.\n\n{link}\n")
+    link: str = spec(
+        "str", "The {link} line: a URL template such as https://desk.example/ticket/{ref} (empty = \"Ticket {ref}\").",
+        default="", group="Notification")
 
 
 @dataclass(frozen=True)
@@ -299,6 +409,7 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     org_domains: dict[str, str] = field(default_factory=dict)
     inboxes: tuple[InboxSettings, ...] = ()
+    notifications: tuple[NotificationRule, ...] = ()  # [[notification]]; none by default: no mail unasked
 
     def inbox(self, name: str) -> InboxSettings | None:
         return next((i for i in self.inboxes if i.name == name), None)
@@ -381,7 +492,29 @@ def _check_inbox(inbox: InboxSettings, path: str, problems: list[str]) -> None:
         problems.append(f"{path}: give only one of password, password_env, password_file")
     if inbox.port > 65535:
         problems.append(f"{path}.port: {inbox.port} is not a TCP port")
+    if inbox.auth == "oauth2":
+        _check_oauth(inbox, path, problems)
 
+
+def _check_oauth(inbox: InboxSettings, path: str, problems: list[str]) -> None:
+    """What an OAuth2 inbox needs before a consent can even start."""
+    if inbox.protocol == "maildir":
+        problems.append(f"{path}.auth: a Maildir has no login; use auth = \"password\"")
+    if not inbox.oauth_client_id:
+        problems.append(f"{path}.oauth_client_id: missing; give the application (client) id registered with "
+                        f"{inbox.oauth_provider}")
+    if inbox.oauth_client_secret_env and inbox.oauth_client_secret_file:
+        problems.append(f"{path}: give only one of oauth_client_secret_env, oauth_client_secret_file")
+    if inbox.oauth_provider == "generic":
+        if not inbox.oauth_token_url:
+            problems.append(f"{path}.oauth_token_url: required with oauth_provider = \"generic\"")
+        if not (inbox.oauth_authorization_url or inbox.oauth_device_authorization_url):
+            problems.append(f"{path}.oauth_device_authorization_url: give it or oauth_authorization_url "
+                            "(oauth_provider = \"generic\")")
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 _DEFAULT_PORTS = {("imap", True): 993, ("imap", False): 143, ("pop3", True): 995, ("pop3", False): 110}
 
@@ -438,7 +571,7 @@ def settings_from_dict(data: dict, source: str = "settings") -> Settings:
 
     data = accept_reference_spellings(data)  # the reference's spellings (iTop files) are read as ours
     problems: list[str] = []
-    known = ["store", "engine", "ticket_log", "smtp", "org_domains", "inbox"]
+    known = ["store", "engine", "ticket_log", "smtp", "org_domains", "inbox", "notification"]
     parts: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:
@@ -477,9 +610,33 @@ def settings_from_dict(data: dict, source: str = "settings") -> Settings:
         inboxes.append(inbox)
         labelled.append((path, inbox))
     problems += mailbox_clashes(labelled)
+    rules = _notification_rules(data.get("notification", []), problems)
     if problems:
         raise SettingsError([f"{source}: {p}" for p in problems])
-    return Settings(inboxes=tuple(inboxes), **parts)
+    return Settings(inboxes=tuple(inboxes), notifications=rules, **parts)
+
+
+def _notification_rules(raw_rules: Any, problems: list[str]) -> tuple[NotificationRule, ...]:
+    """The [[notification]] tables; recipients and template placeholders are checked here, so a rule that
+    validates renders."""
+    if not isinstance(raw_rules, list):
+        problems.append("notification: expected an array of tables ([[notification]])")
+        return ()
+    rules = []
+    for index, raw in enumerate(raw_rules):
+        path = f"notification[{index}]"
+        rule = _build(NotificationRule, raw, path, problems)
+        for n, who in enumerate(rule.recipients):
+            if who not in NOTIFICATION_ROLES and not _EMAIL.match(who):
+                problems.append(f"{path}.recipients[{n}]: {who!r} is neither one of {', '.join(NOTIFICATION_ROLES)} "
+                                "nor an email address")
+        for key in ("subject", "body", "link"):
+            unknown = sorted(set(_PLACEHOLDER.findall(getattr(rule, key))) - set(PLACEHOLDERS))
+            if unknown:
+                problems.append(f"{path}.{key}: unknown placeholder {{{unknown[0]}}}"
+                                f"{_did_you_mean(unknown[0], list(PLACEHOLDERS))}; known: {', '.join(PLACEHOLDERS)}")
+        rules.append(rule)
+    return tuple(rules)
 
 
 def load_settings_file(path: str | Path) -> Settings:
@@ -517,6 +674,7 @@ def settings_to_dict(settings: Settings, with_secrets: bool = False) -> dict:
         "smtp": plain_table(settings.smtp, with_secrets),
         "org_domains": dict(settings.org_domains),
         "inbox": [plain_table(i, with_secrets) for i in settings.inboxes],
+        "notification": [plain_table(r) for r in settings.notifications],
     }
 
 

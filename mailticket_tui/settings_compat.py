@@ -47,7 +47,7 @@ OBSOLETE_VALUES = {
     "DIGEST-MD5": "is obsolete (RFC 6331): accepted as the reference's spelling, but the login will be refused; "
                   "use CRAM-MD5, or PLAIN or USER with tls = \"ssl\" or \"starttls\"",
 }
-_ARRAY_SECTIONS = {"inboxes": "inbox"}  # Settings field -> its TOML array of tables ([[inbox]])
+_ARRAY_SECTIONS = {"inboxes": "inbox", "notifications": "notification"}  # Settings field -> its TOML array of tables ([[inbox]])
 _DIGITS = re.compile(r"\s*[0-9]+\s*")
 
 _collector: ContextVar[list[str] | None] = ContextVar("reference_spelling_notes", default=None)

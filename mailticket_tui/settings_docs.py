@@ -11,7 +11,7 @@ from dataclasses import MISSING, Field, fields
 from typing import Any
 
 from .setting_types import TYPES, UNIT_NAMES
-from .settings import EngineSettings, InboxSettings, Settings, SmtpSettings, StoreSettings
+from .settings import EngineSettings, InboxSettings, NotificationRule, Settings, SmtpSettings, StoreSettings
 
 HEADER = """\
 # MailTicket settings: every key with its default and what it does.
@@ -38,7 +38,15 @@ ORG_DOMAINS = """\
 "example.com" = "Example Corp"
 """
 SECTIONS: tuple[tuple[str, type], ...] = (("store", StoreSettings), ("engine", EngineSettings),
-                                          ("smtp", SmtpSettings), ("inbox", InboxSettings))
+                                          ("smtp", SmtpSettings), ("inbox", InboxSettings),
+                                          ("notification", NotificationRule))
+_ARRAYS = ("inbox", "notification")  # [[...]]: arrays of tables
+NOTIFICATION = """\
+# Notifications: none unless listed here (a fresh install mails nobody unasked). Each [[notification]] rule
+# sends mail through the outbox when its event happens; the acknowledgement below ships inactive: set
+# active = true to send it. Every notification carries our own Message-ID (replies thread by it) and
+# Auto-Submitted (auto-replied when a mail caused it, auto-generated for an operator's action).
+"""
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -83,7 +91,7 @@ def _comment(setting: Field) -> str:
 
 
 def _table(name: str, cls: type) -> str:
-    head = "[[inbox]]" if name == "inbox" else f"[{name}]"
+    head = f"[[{name}]]" if name in _ARRAYS else f"[{name}]"
     lines = [head]
     for setting in fields(cls):
         lines.append(_comment(setting))
@@ -97,7 +105,8 @@ def _table(name: str, cls: type) -> str:
 def example_toml() -> str:
     """The commented example file: every key, its help, and its default (or a telling example value)."""
     parts = [HEADER, _table("store", StoreSettings), _table("engine", EngineSettings), TICKET_LOG, ORG_DOMAINS,
-             _table("smtp", SmtpSettings), _table("inbox", InboxSettings)]
+             _table("smtp", SmtpSettings), _table("inbox", InboxSettings), NOTIFICATION,
+             _table("notification", NotificationRule)]
     return "\n".join(parts)
 
 
@@ -112,7 +121,7 @@ def settings_markdown() -> str:
            "data/mailticket.example.toml is the same as a commented file. Keys follow the reference extension",
            "(iTop \"Mail to ticket automation\") in snake_case; its spellings (hyphens, yes/no) are read too.", ""]
     for name, cls in SECTIONS:
-        out += [f"## [{'[inbox]' if name == 'inbox' else name}]", ""]
+        out += [f"## [{f'[{name}]' if name in _ARRAYS else name}]", ""]
         groups: dict[str, list[Field]] = {}
         for setting in fields(cls):
             groups.setdefault(setting.metadata["group"] or "Other", []).append(setting)

@@ -1,7 +1,9 @@
 """Shared fixtures: a temporary store, settings files, and (through the plugin) the private Dovecot."""
 from __future__ import annotations
 
+import os
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -11,6 +13,9 @@ pytest_plugins = ["tests.fixtures_dovecot"]
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
+# Screens show local time (widgets/dates.py): one zone for every machine, so snapshots and texts are stable.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 
 @pytest.fixture

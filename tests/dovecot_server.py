@@ -255,21 +255,22 @@ service pop3-login {{
             shutil.rmtree(self.root, ignore_errors=True)
 
     # ---- users --------------------------------------------------------------------------------
-    def add_user(self, name: str | None = None, password: str | None = None) -> "MailAccount":
+    def add_user(self, name: str | None = None, password: str | None = None, extra: str = "") -> "MailAccount":
         """A fresh account: taken from the pool written before start, else appended to the passwd-file.
+        `extra`: passwd-file extra fields, e.g. `userdb_imap_capability=IMAP4rev1` (a server without IDLE).
 
         Dovecot stats the passwd-file at most once per second, so an entry appended in the second of
         a previous lookup stays unknown until the next second: appending waits for that boundary.
         """
         with self._lock:
-            if name is None and password is None and self._pool:
+            if name is None and password is None and not extra and self._pool:
                 login, pw = self._pool.pop(0)
                 return MailAccount(self, login, pw)
             self._user_counter += 1
             login = f"{name or f'x{self._user_counter:04d}'}@{DOMAIN}"
             pw = password or f"pw-{secrets.token_hex(4)}"
             with self.passwd_file.open("a") as f:
-                f.write(f"{login}:{{PLAIN}}{pw}::::::\n")
+                f.write(f"{login}:{{PLAIN}}{pw}::::::{extra}\n")
             time.sleep(1.05 - (time.time() % 1.0))
         return MailAccount(self, login, pw)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mailticket_tui"
 HEADLESS_TREES = ("engine", "store")
-HEADLESS_FILES = ("settings", "services")
+HEADLESS_FILES = ("settings", "services", "directory", "directory_import", "unknown_callers")
 UI = ("textual", "rich")
 
 # Runs in the subprocess: argv[1] is a JSON list of [module, [forbidden top-level packages]], imported in

@@ -141,3 +141,27 @@ def test_file_differs_notice_only_for_real_differences(tmp_path: Path, store_url
     assert main(["--config", str(changed), "--db", store_url, "inbox", "list"]) == 0
     lines = err_lines(capsys)
     assert len(lines) == 1 and "differs from the settings in the store" in lines[0] and "config import" in lines[0]
+
+
+def test_run_once_beside_a_live_daemon_is_not_a_failure(tmp_path: Path, store_url: str, capsys) -> None:
+    """An inbox served by a live daemon (an open TUI, `mailticket run`) is reported and exits 0; an inbox held
+    by another one-off run is still "busy" (75)."""
+    from mailticket_tui.engine import leases, presence
+    from mailticket_tui.store.models import Inbox
+
+    config = write(tmp_path / "m.toml", maildir_inboxes(tmp_path, "served", "held"))
+    assert main(["--config", str(config), "--db", store_url, "run", "--once"]) == 0
+    capsys.readouterr()
+    daemon, other_run = leases.new_owner("tui"), leases.new_owner("run")  # this process: both alive
+    presence.beat(daemon, 60)
+    assert leases.claim(Inbox.get(Inbox.name == "served").id, daemon, 60) is None
+    assert main(["--db", store_url, "run", "--once", "--inbox", "served"]) == 0
+    out = capsys.readouterr().out
+    assert f"served: read 0, processed 0, errors 0, undesired 0, deleted 0, moved 0 - served by the daemon {daemon}" \
+        in out and "ERROR" not in out
+    assert leases.claim(Inbox.get(Inbox.name == "held").id, other_run, 60) is None  # no presence row: a run
+    assert main(["--db", store_url, "run", "--once"]) == 75
+    out = capsys.readouterr().out
+    assert f"held: read 0, processed 0, errors 0, undesired 0, deleted 0, moved 0 - ERROR skipped: {other_run}" in out
+    presence.leave(daemon)  # a daemon gone: its inbox is a plain held one
+    assert main(["--db", store_url, "run", "--once", "--inbox", "served"]) == 75

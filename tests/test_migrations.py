@@ -136,7 +136,8 @@ def test_frozen_v1_module_matches_the_test_data() -> None:
     assert "".join(f"{s};\n" for s in schema_v1.statements("sqlite")) == V1_SQLITE
     assert "".join(f"{s};\n" for s in schema_v1.statements("postgres")) == V1_POSTGRES
     tables = migrations.v1_tables("sqlite")
-    assert len(tables) == len(ALL_MODELS) and tables["inbox"][0]["auto_mail_behavior"] == "VARCHAR(255) NOT NULL"
+    assert len(tables) == 19 and set(tables) < {m._meta.table_name for m in ALL_MODELS}
+    assert tables["inbox"][0]["auto_mail_behavior"] == "VARCHAR(255) NOT NULL"
     assert tables["mail_message"][1]["inbox_id"] == 'REFERENCES "inbox" ("id") ON DELETE CASCADE'
 
 
@@ -388,3 +389,51 @@ def test_commands_upgrade_with_one_stderr_line(tmp_path: Path, capsys) -> None:
     assert "support" in captured.out
     assert main(["--db", f"sqlite:///{path}", "inbox", "list"]) == 0
     assert capsys.readouterr().err == ""  # once
+
+
+# ------------------------------------------------------------------------------------------ the directory (v5)
+def _v4_store_with_persons(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store as the v4 release left it (steps 1-4 only), holding an organisation and two persons."""
+    with monkeypatch.context() as m:
+        m.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:4])
+        m.setattr(migrations, "LATEST", 4)
+        db = open_store(url)
+        assert migrations.current_version(db) == 4 and "team" not in db.get_tables()
+        db.execute_sql("INSERT INTO organization (name, domains) VALUES ('Acme', '[\"acme.example\"]')")
+        for email, first, active in (("ada@acme.example", "Ada", True), ("bob@acme.example", "Bob", False)):
+            p = db.param  # ? on SQLite, %s on PostgreSQL
+            db.execute_sql("INSERT INTO person (email, first_name, name, org_id, phone, active, created) "
+                           f"VALUES ({p}, {p}, 'Doe', 1, '+1', {p}, '2026-01-01 00:00:00')", (email, first, active))
+        db.close()
+
+
+def _assert_persons_intact() -> None:
+    from mailticket_tui.store.models import ExtraEmail, Organization, Person, Team
+
+    rows = [(p.email, p.first_name, p.name, p.org.name, p.phone, p.active) for p in Person.select().order_by(Person.id)]
+    assert rows == [("ada@acme.example", "Ada", "Doe", "Acme", "+1", True),
+                    ("bob@acme.example", "Bob", "Doe", "Acme", "+1", False)]
+    org = Organization.get()
+    assert (org.code, org.active, org.domains) == ("", True, '["acme.example"]')
+    assert (ExtraEmail.select().count(), Team.select().count()) == (0, 0)
+    ada = Person.get(Person.email == "ada@acme.example")
+    ExtraEmail.create(person=ada, email="ada@home.example")  # the new tables work on the upgraded store
+    from mailticket_tui.engine.people import find_persons
+    assert [p.id for p in find_persons("ADA@home.example")] == [ada.id]
+
+
+def test_v4_store_with_persons_upgrades_with_them_intact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    _v4_store_with_persons(url, monkeypatch)
+    reports = []
+    upgraded = schema_of(open_store(url, on_upgrade=reports.append))
+    assert reports[0].found == 4 and reports[0].applied[0] == f"v5: {migrations.describe(5)}"
+    _assert_persons_intact()
+    assert drift(upgraded, models_schema_sqlite()) == []
+
+
+def test_postgresql_v4_store_with_persons_upgrades_with_them_intact(pg_store: str,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    _v4_store_with_persons(pg_store, monkeypatch)
+    open_store(pg_store)
+    _assert_persons_intact()

@@ -47,7 +47,7 @@ def desk(write_config, maildir: Path, store_url: str):
         for i, raw in enumerate(batch):
             (maildir / "new" / f"{n}{i}.M{n}{i}.t").write_bytes(raw)
         services.run_once()
-    services.ticket_log(REF, "Called back.\x1b[31m red", public=False)
+    services.ticket_log(REF, "Called back.\x1b[31m red", public=False, who="operator")
     first = Ticket.get(Ticket.ref == REF)
     Ticket.update(created=WHEN, updated=WHEN).execute()
     Ticket.update(parent=Ticket.get(Ticket.ref == "R-000001")).where(Ticket.id == first.id).execute()
@@ -76,14 +76,16 @@ def printed(data) -> str:
 SHOW = {
     "ref": "R-000003", "class": "UserRequest", "title": "Printer [bold]jams [2J", "status": "new",
     "caller_email": "alice@acme.example", "org": "", "origin": "mail", "created": "2026-11-20 09:30:05",
-    "updated": "2026-11-20 09:30:05", "description": "<div>The printer on floor 3 jams.</div>",
+    "updated": "2026-11-20 09:30:05", "priority": "low", "team": "", "agent": "", "service": "", "description": "<div>The printer on floor 3 jams.</div>",
     "contacts": ["bob@acme.example", "carol@acme.example"],
     "case_log": [
-        {"log": "private_log", "author": "operator <>", "date": "2026-11-20 09:31:05",
+        {"log": "private_log", "author": "operator", "date": "2026-11-20 09:31:05",
          "text": "Called back.\x1b[31m red", "message_id": ""},
         {"log": "public_log", "author": "Bob <bob@acme.example>", "date": "2026-11-20 09:30:05", "text": "Mine too.",
          "message_id": "reply@acme.example"}],
-    "attachments": [{"id": 1, "filename": "report.pdf", "content_type": "application/pdf", "size": 6, "inline": False}],
+    "attachments": [{"id": 1, "filename": "report.pdf", "content_type": "application/pdf", "size": 6, "inline": False,
+                     "content_id": "", "sniffed_type": "application/pdf", "declared_type": "application/pdf",
+                     "original_filename": "report.pdf", "content_id_aliases": []}],
     "history": [
         {"date": "2026-11-20 09:30:05", "who": "alice@acme.example",
          "fields": ["title", "description", "caller_id", "org_id", "origin", "status", "attachments", "contacts"],
@@ -95,17 +97,24 @@ SHOW = {
     "messages": ["first@acme.example", "reply@acme.example"],
     "parent": "R-000001",
     "stimuli": ["ev_assign", "ev_close", "ev_pending", "ev_resolve"],
+    "mails": [
+        {"id": 3, "inbox": "desk", "date": "2026-11-20 09:30:00", "from": "alice@acme.example",
+         "subject": "Printer [bold]jams [2J", "status": "processed", "message_id": "first@acme.example"},
+        {"id": 4, "inbox": "desk", "date": "2026-11-20 09:30:00", "from": "bob@acme.example",
+         "subject": "Re: Printer jams", "status": "processed", "message_id": "reply@acme.example"}],
+    "urgency": "low", "impact": "person", "service_subcategory": "", "agent_email": "", "extra": {}, "legacy_ref": "",
 }
 
 SHOW_TEXT = "\n".join([
     "R-000003 UserRequest [new] Printer [bold]jams [2J",
     "caller: alice@acme.example  org:   origin: mail  created: 2026-11-20 09:30:05  updated: 2026-11-20 09:30:05",
+    "priority: low  urgency: low  impact: person",
     "follows: R-000001",
     "contacts: bob@acme.example, carol@acme.example",
     "",
     "The printer on floor 3 jams.",
     "",
-    "--- 2026-11-20 09:31:05 private_log operator <>",
+    "--- 2026-11-20 09:31:05 private_log operator",
     "Called back.\\x1b[31m red",
     "",
     "--- 2026-11-20 09:30:05 public_log Bob <bob@acme.example>",
@@ -177,3 +186,20 @@ def test_results_are_frozen_dataclasses_with_the_json_shape(desk) -> None:
     assert rows[0].sent is None and rows[0].to_addr == "ops@desk.example"
     assert rows[1].from_addr == "support@desk.example"
     assert [r.id for r in services.list_outbox(pending_only=True)] == [2]
+
+
+def test_ticket_mails_come_by_date_then_id_and_the_older_keys_keep_their_order(desk) -> None:
+    """`mails` is ordered by the mail's date (an undated one by when it was first seen, the same on SQLite
+    and PostgreSQL, which sort NULLs apart), ties by id; `messages` and `message_rows` stay in id order."""
+    from mailticket_tui.store.models import MailMessage
+
+    services, _ = desk
+    MailMessage.update(date=WHEN - dt.timedelta(days=1)).where(MailMessage.id == 4).execute()
+    detail = services.get_ticket(REF)
+    assert [m.id for m in detail.mails] == [4, 3]
+    assert detail.message_rows == (3, 4) and detail.messages == ("first@acme.example", "reply@acme.example")
+    assert detail.message_inboxes == ("desk", "desk")
+    MailMessage.update(date=None, first_seen=WHEN + dt.timedelta(days=1)).where(MailMessage.id == 4).execute()
+    detail = services.get_ticket(REF)
+    assert [(m.id, m.date) for m in detail.mails] == [(3, "2026-11-20 09:30:00"), (4, None)]
+    assert detail.as_json()["mails"][1]["date"] is None

@@ -10,13 +10,13 @@ import pytest
 
 from mailticket_tui.cli import main
 from mailticket_tui.setting_types import TYPES, Duration, Size
-from mailticket_tui.settings import (EngineSettings, InboxSettings, SmtpSettings, StoreSettings, settings_from_dict,
-                                     settings_to_dict)
+from mailticket_tui.settings import (EngineSettings, InboxSettings, NotificationRule, SmtpSettings, StoreSettings,
+                                     settings_from_dict, settings_to_dict)
 from mailticket_tui.settings_docs import example_toml, settings_markdown
 from mailticket_tui.store.models import Inbox
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = (StoreSettings, EngineSettings, SmtpSettings, InboxSettings)
+SCHEMA = (StoreSettings, EngineSettings, SmtpSettings, InboxSettings, NotificationRule)
 
 
 def test_every_setting_is_fully_declared() -> None:

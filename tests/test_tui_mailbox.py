@@ -52,8 +52,8 @@ async def test_pages_through_the_store_and_filters(tmp_path: Path) -> None:
         assert PAGE == 100
         assert screen.table.row_count == 100 and "rows 1-100 of 450" in info(app)
         assert screen.table.row_keys[0] == "450"  # newest first
-        assert str(screen.table.ordered_columns[0].label) == "#"  # first: visible at 80 columns
-        assert str(screen.table.get_cell("450", "id")) == "450"  # the store id, not the server's UID
+        assert str(screen.table.ordered_columns[0].label).strip() == "#"  # first: visible at 80 columns
+        assert str(screen.table.get_cell("450", "id")).strip() == "450"  # the store id, not the server's UID
         await pilot.press("right_square_bracket")
         await settle(pilot)
         assert "rows 101-200 of 450" in info(app)
@@ -145,7 +145,7 @@ async def test_selection_is_kept_across_pages_and_counted(tmp_path: Path) -> Non
         await pilot.press("space")
         await pilot.press("left_square_bracket")
         await settle(pilot)
-        assert str(screen.table.get_cell(str(ids[-1]), "sel")) == "✓"  # still shown as selected on its page
+        assert "✓" in str(screen.table.get_cell(str(ids[-1]), "id"))  # still shown as selected on its page
         await pilot.press("i")  # applies to both pages' selection
         assert isinstance(app.screen, ConfirmScreen)
         question = str(app.screen.query_one("#question", Static).visual)

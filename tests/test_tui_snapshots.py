@@ -49,6 +49,27 @@ def test_mailbox(snap_compare, app, size) -> None:
     assert snap_compare(app, terminal_size=size, run_before=steady("down", "enter"))
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+def test_failed_mails_from_the_inboxes_screen(snap_compare, app, size) -> None:
+    """`x` on an inbox: its failed mails with their reasons (the Error column shows the reason's class)."""
+    assert snap_compare(app, terminal_size=size, run_before=steady("down", "x"))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+def test_message_detail(snap_compare, app, size) -> None:
+    assert snap_compare(app, terminal_size=size, run_before=steady("down", "x", "enter"))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+def test_trace(snap_compare, app, size) -> None:
+    assert snap_compare(app, terminal_size=size, run_before=steady("4"))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+def test_people(snap_compare, app, size) -> None:
+    assert snap_compare(app, terminal_size=size, run_before=steady("5"))
+
+
 def test_ticket_detail(snap_compare, app) -> None:
     assert snap_compare(app, terminal_size=(80, 24), run_before=steady("3", "enter"))
 

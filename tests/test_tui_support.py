@@ -91,7 +91,7 @@ def add_messages(inbox: str, count: int, *, subject: str = "Printer jams #{n}", 
     first = MailMessage.select().where(MailMessage.inbox == inbox_id).count()
     raw_blob = blob(raw) if raw is not None else None
     rows = [{"inbox": inbox_id, "folder": "INBOX", "uidvalidity": 0, "uid": first + n + 1, "key": f"{first + n + 1}",
-             "message_id": f"m{n}@acme.example", "size": 1000 + n, "date": WHEN + dt.timedelta(minutes=n),
+             "message_id": f"m{n}@acme.example", "size": 1000 + n, "date": WHEN + dt.timedelta(minutes=first + n),
              "from_addr": sender, "subject": subject.format(n=n), "status": status, "error": error,
              "trace": f"size ok\ncaller {sender}\ndecision: {status}", "raw": raw_blob,
              "ticket": ticket, "first_seen": WHEN, "last_seen": WHEN, "processed_at": WHEN, "on_server": False}

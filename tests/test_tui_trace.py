@@ -6,6 +6,7 @@ from pathlib import Path
 from textual.widgets import Input, Log
 
 from mailticket_tui.app import build_app
+from mailticket_tui.screens.trace import INDENT, wrapped
 from mailticket_tui.screens.trace import TraceScreen
 
 from .test_tui_support import mail_bytes, maildir_inbox, make_maildir, open_store, settle
@@ -42,6 +43,18 @@ async def test_stored_trace_live_events_and_search(tmp_path: Path) -> None:
         app.screen.query_one("#trace-search", Input).value = "PASS DONE"
         await settle(pilot)
         inbox_lines, engine_lines = lines(app, "#trace-inbox-log"), lines(app, "#trace-engine-log")
-        assert inbox_lines and all("pass done" in line for line in inbox_lines)
-        assert engine_lines and all("pass done" in line for line in engine_lines)
+        # a line longer than the log is wrapped: its continuation is indented, never past the right edge
+        width = app.screen.query_one("#trace-inbox-log").scrollable_content_region.width
+        for shown in (inbox_lines, engine_lines):
+            assert shown and all("pass done" in line or line.startswith(INDENT) for line in shown)
+            assert any(line.startswith(INDENT) for line in shown) and max(map(len, shown)) < width
         await pilot.press("q")
+
+
+def test_wrapped_lines_keep_every_character_and_indent_continuations() -> None:
+    line = "2026-11-30 12:00:00 pass done: " + "read 1, processed 1, errors 0, " * 5
+    out = wrapped([line, "short", "esc \x1b[2J"], 40)
+    assert all(len(piece) <= 40 for piece in out) and out[1].startswith(INDENT)
+    assert " ".join(out[:-2]).split() == line.split()  # nothing lost
+    assert out[-2] == "short" and "\x1b" not in out[-1]
+    assert wrapped([line], 10) == [line]  # too narrow to wrap: left as it is (the Log scrolls)

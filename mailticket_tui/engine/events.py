@@ -1,6 +1,7 @@
 """Frozen events the runner emits while it works; the CLI prints them, the TUI turns them into messages."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Union
 
@@ -42,11 +43,25 @@ class MessageHandled:
 
 
 @dataclass(frozen=True)
+class InboxProgress:
+    """How far an inbox's pass is: sent once its work is known (done 0), then after each message handled.
+    `listed` counts the messages this pass will handle (new plus retries), `errors` the pass's errors so far.
+    `at` is time.monotonic() in the runner, so a consumer that sees events late or in batches still
+    computes the true pace (engine/pace.py)."""
+
+    inbox: str
+    listed: int
+    done: int
+    errors: int
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
 class InboxFinished:
     inbox: str
     counters: InboxCounters
     error: str | None = None
-    error_kind: str | None = None  # unreachable | busy | store | None
+    error_kind: str | None = None  # unreachable | busy | served (a live daemon has it) | store | ... | None
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -69,7 +84,7 @@ class TraceLine:
     line: str
 
 
-Event = Union[PassStarted, InboxStarted, MessageHandled, InboxFinished, PassFinished, TraceLine, OutboxSent]
+Event = Union[PassStarted, InboxStarted, InboxProgress, MessageHandled, InboxFinished, PassFinished, TraceLine, OutboxSent]
 EventSink = Callable[[Event], None]
 
 

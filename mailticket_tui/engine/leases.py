@@ -1,5 +1,7 @@
 """Inbox leases in the store: a cron run, the TUI's background engine and a second machine on the same
 PostgreSQL never process the same inbox at once. A crashed holder's lease simply expires.
+A one-off pass (`run --once`) holds a lease for its pass; a daemon (engine/daemon.py) keeps the leases of the
+inboxes it serves between passes and renews them all at once (renew_all).
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ def new_owner(kind: str) -> str:
     return f"{kind}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def _dead_local_holder(owner: str) -> bool:
+def dead_local_holder(owner: str) -> bool:
     """A holder on this machine whose process is gone (a killed cron run) need not be waited for."""
     _, _, rest = owner.partition("@")
     host, _, pid = rest.partition(":")
@@ -44,7 +46,7 @@ def claim(inbox_id: int, owner: str, seconds: int) -> str | None:
     try:
         with database_proxy.atomic():
             stale = InboxLease.select().where(InboxLease.inbox == inbox_id).first()
-            if stale and (stale.expires < now or _dead_local_holder(stale.owner)):
+            if stale and (stale.expires < now or dead_local_holder(stale.owner)):
                 InboxLease.delete().where((InboxLease.id == stale.id) & (InboxLease.owner == stale.owner)).execute()
             InboxLease.create(inbox=inbox_id, owner=owner, expires=expires)
         return None
@@ -63,6 +65,13 @@ def renew(inbox_id: int, owner: str, seconds: int) -> bool:
             (InboxLease.inbox == inbox_id) & (InboxLease.owner == owner)
         ).execute()
     return bool(updated)
+
+
+def renew_all(owner: str, seconds: float) -> int:
+    """Extend every lease `owner` holds (a daemon between passes); how many it still holds."""
+    with database_proxy.atomic():
+        return InboxLease.update(expires=utcnow() + dt.timedelta(seconds=seconds)).where(
+            InboxLease.owner == owner).execute()
 
 
 def release(inbox_id: int, owner: str) -> None:

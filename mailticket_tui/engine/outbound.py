@@ -1,4 +1,5 @@
-"""Outgoing mail: rejection replies to unknown senders and forwards of failed mail to an admin.
+"""Outgoing mail: rejection replies to unknown senders, forwards of failed mail to an admin, and the
+notifications engine/notifications.py plans (with their Message-ID, In-Reply-To and References).
 
 Mail is planned by the steps, written to the Outbox in the SAME transaction as the message's new state,
 and sent after the commit by `send_outbox` (so a crash never sends for work that was rolled back; a crash
@@ -21,6 +22,9 @@ from email.utils import formatdate
 
 from ..settings import Settings, SettingsError, SmtpSettings, resolve_secret
 from ..store.models import MailMessage, Outbox, Ticket, database_proxy, utcnow
+from .oauth import sasl
+from .oauth import tokens as oauth_tokens
+from .sources.base import SourceError
 
 REPLIES_PER_DAY = 3
 MAX_ATTEMPTS = 10
@@ -32,7 +36,7 @@ CLAIM_SECONDS = 300
 class PlannedMail:
     """A mail a step wants sent once the message's work commits."""
 
-    kind: str  # rejection | error_forward | report
+    kind: str  # rejection | error_forward | report (notifications are written by engine/notifications.py)
     to_addr: str
     from_addr: str
     subject: str
@@ -103,6 +107,15 @@ def enqueue(plan: PlannedMail, mail: MailMessage | None = None, ticket: Ticket |
                          message_id=f"mt.out.{secrets.token_hex(8)}@{domain}")
 
 
+def auto_submitted(row: Outbox) -> str:
+    """RFC 3834: "auto-replied" for mail sent in direct response to a mail (a rejection, a notification a
+    processed mail caused: acknowledgement, update), "auto-generated" for the rest (error forwards, reports,
+    notifications of an operator's action). Either value stops a conforming responder from answering."""
+    if row.kind == "rejection" or (row.kind == "notification" and row.mail_id is not None):
+        return "auto-replied"
+    return "auto-generated"
+
+
 def _build(row: Outbox, original: bytes | None, eml_type: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = row.from_addr
@@ -110,11 +123,12 @@ def _build(row: Outbox, original: bytes | None, eml_type: str) -> EmailMessage:
     msg["Subject"] = row.subject
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = f"<{row.message_id}>"
-    msg["Auto-Submitted"] = "auto-replied" if row.kind == "rejection" else "auto-generated"
+    msg["Auto-Submitted"] = auto_submitted(row)
     msg["X-Auto-Response-Suppress"] = "All"
     if row.in_reply_to:
         msg["In-Reply-To"] = f"<{row.in_reply_to}>"
-        msg["References"] = f"<{row.in_reply_to}>"
+    if row.thread_refs or row.in_reply_to:
+        msg["References"] = row.thread_refs or f"<{row.in_reply_to}>"
     msg.set_content(row.body)
     if original is not None:
         main, _, sub = eml_type.partition("/")
@@ -142,7 +156,33 @@ def _ssl_context(smtp: SmtpSettings) -> ssl.SSLContext:
     return context
 
 
-def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
+def smtp_secret(smtp: SmtpSettings, settings: Settings) -> str:
+    """The SMTP password, or with auth = oauth2 the access token of the OAuth2 inbox that is the same account
+    (SourceError when that inbox needs authorization)."""
+    if smtp.auth != "oauth2":
+        return resolve_secret(smtp.password, smtp.password_env, smtp.password_file, "smtp")
+    inbox = next((i for i in settings.inboxes
+                  if i.auth == "oauth2" and smtp.login and i.login.lower() == smtp.login.lower()), None)
+    if inbox is None:
+        raise SettingsError([f"smtp.auth: oauth2 uses the token of the OAuth2 inbox whose login is [smtp] login "
+                             f"({smtp.login or 'empty'}), and there is none; set [smtp] login to such an inbox's "
+                             "login, or auth = \"password\""])
+    return oauth_tokens.access_token(inbox)
+
+
+def smtp_login(client: smtplib.SMTP, smtp: SmtpSettings, secret: str) -> None:
+    """LOGIN/PLAIN with the password, or AUTH XOAUTH2 with the token (a refusal's JSON challenge is answered
+    with an empty line, after which the server says 535)."""
+    if smtp.auth != "oauth2":
+        client.login(smtp.login, secret)
+        return
+    client.ehlo_or_helo_if_needed()
+    token_login = sasl.xoauth2(smtp.login, secret).decode()
+    client.auth("XOAUTH2", lambda challenge=None: token_login if challenge is None else "", initial_response_ok=True)
+
+
+def _connect(smtp: SmtpSettings, settings: Settings) -> smtplib.SMTP:
+    secret = smtp_secret(smtp, settings)
     context = _ssl_context(smtp)
     if smtp.tls == "ssl":
         client: smtplib.SMTP = smtplib.SMTP_SSL(smtp.server, smtp.port, timeout=SMTP_TIMEOUT, context=context)
@@ -154,9 +194,8 @@ def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
                 client.quit()
                 raise smtplib.SMTPException(f"{smtp.server}:{smtp.port} does not offer STARTTLS; set [smtp] tls")
             client.starttls(context=context)
-    password = resolve_secret(smtp.password, smtp.password_env, smtp.password_file, "smtp")
     if smtp.login:
-        client.login(smtp.login, password)
+        smtp_login(client, smtp, secret)
     return client
 
 
@@ -180,8 +219,8 @@ def send_outbox(settings: Settings, limit: int = 200) -> tuple[int, str | None]:
     if not settings.smtp.server:
         return 0, f"{len(due)} mail(s) waiting in the outbox: [smtp] server is not set"
     try:
-        client = _connect(settings.smtp)
-    except (OSError, smtplib.SMTPException, SettingsError) as exc:
+        client = _connect(settings.smtp, settings)
+    except (OSError, smtplib.SMTPException, SettingsError, SourceError) as exc:
         return 0, f"SMTP {settings.smtp.server}:{settings.smtp.port}: {exc}"
     sent = 0
     try:
@@ -338,8 +377,8 @@ def probe_smtp(smtp: SmtpSettings, password: str, timeout: float = SMTP_TIMEOUT)
                 hint = " (many servers offer it only over TLS)" if tls == "none" else ""
                 return SmtpProbe(False, stage, f"{where} offers no AUTH{hint}, but [smtp] login is set; check tls, "
                                                "or empty the login", greeting, tls, warning=warning)
-            client.login(smtp.login, password)
-            auth = f"logged in as {smtp.login}"
+            smtp_login(client, smtp, password)
+            auth = f"logged in as {smtp.login}" + (" (XOAUTH2)" if smtp.auth == "oauth2" else "")
         capabilities = tuple(sorted(k.upper() for k in client.esmtp_features))
     except (OSError, EOFError, smtplib.SMTPException) as exc:
         if client is not None and not isinstance(exc, smtplib.SMTPResponseException):

@@ -13,8 +13,10 @@ import json
 import logging
 import os
 import re
+import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Iterator
@@ -23,12 +25,13 @@ from peewee import PeeweeException
 
 from ..settings import InboxSettings, Settings, SettingsError, resolve_secret
 from ..store.models import DebugTrace, Inbox, InboxState, MailMessage, MessageRef, database_proxy, utcnow
-from . import faults, leases
+from . import faults, leases, presence
 from .arrival import arrival_order, server_label, thread_parents
 from .events import (
     EventSink,
     InboxCounters,
     InboxFinished,
+    InboxProgress,
     InboxStarted,
     MessageHandled,
     OutboxSent,
@@ -38,8 +41,10 @@ from .events import (
     ignore_events,
 )
 from .outbound import send_outbox
+from .big_files import standin_mail
 from .process import Located, leave_action, process_message, record_error
 from .sources import MailSource, RemoteMessage, SourceConfig, SourceError, open_source
+from .oauth import tokens as oauth_tokens
 
 log = logging.getLogger(__name__)
 KEY_CHUNK = 500
@@ -47,17 +52,45 @@ HOLD_BYTES = 32 * 1024 * 1024  # replies held back to the end of a pass (waiting
 TRANSIENT = ("refused", "timeout", "protocol", "dns")  # SourceError kinds that end the session: retry later
 
 
-def source_config(inbox: InboxSettings, settings: Settings) -> SourceConfig:
-    """Connection facts with the secret resolved (raises SettingsError when the secret is unavailable)."""
-    password = resolve_secret(inbox.password, inbox.password_env, inbox.password_file, f"inbox {inbox.name}")
+def source_config(inbox: InboxSettings, settings: Settings, fresh_token: bool = False) -> SourceConfig:
+    """Connection facts with the secret resolved (raises SettingsError when the secret is unavailable). An
+    OAuth2 inbox gets its access token instead (SourceError("auth") when it needs authorization);
+    `fresh_token` refreshes it even if the cached one has not expired yet (the server refused it)."""
+    password = token = ""
+    if inbox.auth == "oauth2" and inbox.protocol != "maildir":
+        token = oauth_tokens.access_token(inbox, force_refresh=fresh_token)
+    else:
+        password = resolve_secret(inbox.password, inbox.password_env, inbox.password_file, f"inbox {inbox.name}")
     return SourceConfig(
         name=inbox.name, protocol=inbox.protocol, server=inbox.server, port=inbox.port, tls=inbox.tls,
         verify_certificate=inbox.verify_certificate, ca_file=inbox.ca_file, login=inbox.login, password=password,
+        oauth_token=token,
         mailbox=inbox.mailbox or "INBOX",
         pop3_auth=inbox.pop3_auth if inbox.pop3_auth != "USER" else settings.engine.pop3_auth_option,
         use_message_id_as_uid=settings.engine.use_message_id_as_uid and inbox.protocol == "imap",
         timeout=float(inbox.timeout),
     )
+
+
+@contextmanager
+def open_inbox(inbox: InboxSettings, settings: Settings, config: SourceConfig) -> Iterator[MailSource]:
+    """open_source(config) for an inbox. A server that refuses an OAuth2 inbox's cached token (revoked, or
+    expired early because its clock runs ahead of ours) is tried once more with a freshly refreshed one."""
+    source = open_source(config)
+    try:
+        source.__enter__()
+    except SourceError as exc:
+        if exc.kind != "auth" or inbox.auth != "oauth2":
+            raise
+        source = open_source(source_config(inbox, settings, fresh_token=True))
+        source.__enter__()
+    try:
+        yield source
+    except BaseException:
+        if not source.__exit__(*sys.exc_info()):
+            raise
+    else:
+        source.__exit__(None, None, None)
 
 
 class InboxPass:
@@ -93,7 +126,7 @@ class InboxPass:
             config = source_config(self.inbox, self.settings)
             if not config.verify_certificate and config.tls != "none":
                 self.warnings.append("certificate verification is OFF for this inbox")
-            with open_source(config) as source:
+            with open_inbox(self.inbox, self.settings, config) as source:
                 self._sync(source, state)
             self._commit_dispositions()  # the session ended cleanly: its deletes and moves took effect
         except SettingsError as exc:
@@ -146,6 +179,8 @@ class InboxPass:
         queue = self._queue(source, state, folder_state)
         if queue:
             self.trace(f"{len(queue)} message(s) to process")
+            self._progressed(len(queue), 0)
+        done = 0
         finished = True
         held: list[tuple[RemoteMessage, bytes]] = []
         held_bytes = 0
@@ -162,11 +197,15 @@ class InboxPass:
                 held_bytes += len(raw)
                 continue
             self._one(source, state, uidvalidity, remote, raw, rekey)
+            done += 1
+            self._progressed(len(queue), done)
         for remote, raw in held if finished else ():  # recorded as new: a pass cut short retries them
             if self.stop.is_set() or not self._renew_lease():
                 finished = False
                 break
             self._one(source, state, uidvalidity, remote, raw, rekey)
+            done += 1
+            self._progressed(len(queue), done)
         if self.stop.is_set():
             self.trace("stop requested: leaving the rest for the next pass")
             finished = False
@@ -175,6 +214,10 @@ class InboxPass:
         self._schedule_purges(uidvalidity)
         self._dispose_pending(source, uidvalidity)
         self._purge_vanished()
+
+    def _progressed(self, listed: int, done: int) -> None:
+        """One event per message and no query: throttling the display is the consumers' business."""
+        self.sink(InboxProgress(self.inbox.name, listed, done, self.counters.errors))
 
     def _renew_lease(self) -> bool:
         """Renew when a tenth of the lease has passed (not a write per message): until it expires, nobody
@@ -374,27 +417,33 @@ class InboxPass:
 
     def _too_big(self, source: MailSource, state: InboxState, where: Located, limit: int) -> None:
         """Never download a too-big message into memory: stream it to big_files_dir when set."""
-        headers = email.parser.BytesHeaderParser().parsebytes(source.fetch_headers(where.key))
+        raw_headers = source.fetch_headers(where.key)
+        headers = email.parser.BytesHeaderParser().parsebytes(raw_headers)
         reason = f"message too big: {where.size} bytes (maximum_email_size {limit.text} = {int(limit)} bytes)"
-        saved = ""
+        saved, target = "", ""
         if self.settings.engine.big_files_dir:
             name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{self.inbox.name}-{where.folder}-{where.uidvalidity}-{where.key}")
             target = Path(self.settings.engine.big_files_dir) / f"{name}.eml"
             target.parent.mkdir(parents=True, exist_ok=True)
             partial = target.with_name(target.name + ".part")  # a cut download never looks complete
             try:
-                with open(partial, "wb") as out:
+                with open(partial, "wb", opener=lambda path, flags: os.open(path, flags, 0o600)) as out:
                     source.fetch_to(where.key, out)
                 os.replace(partial, target)
             finally:
                 partial.unlink(missing_ok=True)
             saved = f"; saved to {target}"
-        row = record_error(where, reason + saved, self.settings, self.inbox, state, str(headers.get("Message-ID", "")).strip("<> "),
-                           str(headers.get("Subject", "")), str(headers.get("From", "")))
-        self.count(errors=1)
-        self.trace(f"message {self._label(where.key, where.uid, row.id)}: error ({reason}{saved})")
-        self.sink(MessageHandled(self.inbox.name, row.id, where.key, "error", None, row.error,
-                                 tuple(row.trace.splitlines())))
+        if self.settings.engine.big_email_behavior == "ticket":  # its headers make the ticket, a warning says where
+            row = process_message(self.settings, self.inbox, where, standin_mail(raw_headers, where.size, reason,
+                                                                                  str(target)), state)
+        else:
+            row = record_error(where, reason + saved, self.settings, self.inbox, state,
+                               str(headers.get("Message-ID", "")).strip("<> "), str(headers.get("Subject", "")),
+                               str(headers.get("From", "")))
+        self.count(**{{"processed": "processed", "error": "errors", "undesired": "undesired"}.get(row.status, "skipped"): 1})
+        self.trace(f"message {self._label(where.key, where.uid, row.id)}: {row.status} ({reason}{saved})")
+        self.sink(MessageHandled(self.inbox.name, row.id, where.key, row.status, row.ticket.ref if row.ticket_id else None,
+                                 row.error, tuple(row.trace.splitlines())))
         self._dispose(source, row)
 
     def _rekeyed(self, where: Located, raw: bytes, state: InboxState) -> bool:
@@ -529,8 +578,10 @@ def _json(counters: InboxCounters) -> str:
 
 
 def run_pass(settings: Settings, only: list[str] | None = None, owner: str | None = None,
-             sink: EventSink = ignore_events, stop: threading.Event | None = None) -> PassFinished:
-    """One pass over the active inboxes (or the named ones); each inbox under its lease."""
+             sink: EventSink = ignore_events, stop: threading.Event | None = None,
+             hold: bool = False) -> PassFinished:
+    """One pass over the active inboxes (or the named ones); each inbox under its lease, released after its
+    pass unless `hold` (a daemon keeps the inboxes it serves between passes and renews their leases)."""
     owner = owner or leases.new_owner("run")
     stop = stop or threading.Event()
     rows = {r.name: r for r in Inbox.select()}
@@ -545,13 +596,18 @@ def run_pass(settings: Settings, only: list[str] | None = None, owner: str | Non
         if stop.is_set():
             break
         holder = leases.claim(row.id, owner, settings.engine.lease_seconds)
-        if holder is not None:
+        if holder is not None and not hold and presence.is_live(holder):
+            # a daemon (`mailticket run`, an open TUI) serves it: a cron run beside it is not a failure
+            result = InboxFinished(name, InboxCounters(), f"served by the daemon {holder}; nothing to do here",
+                                   "served")
+        elif holder is not None:
             result = InboxFinished(name, InboxCounters(), f"skipped: {holder} holds this inbox", "busy")
         else:
             try:
                 result = InboxPass(settings, row, inbox, owner, sink, stop).run()
             finally:
-                leases.release(row.id, owner)
+                if not hold:
+                    leases.release(row.id, owner)
         sink(result)
         results.append(result)
     sent, problem = send_outbox(settings)

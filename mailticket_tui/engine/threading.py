@@ -1,5 +1,10 @@
 """Our own Message-IDs: they name the ticket and carry a short HMAC, so a reply threads by header alone
 and a guessed or forged id (R-000001 with a wrong tag) is rejected.
+
+The ids of a former iTop's notifications are read too (`legacy_ref_from_message_id`): after a migration, a
+ticket whose `legacy_ref` holds the iTop class and id ("UserRequest::123", `tickets legacy`) still receives
+the replies to mail that iTop sent. Those ids carry no signature, as in iTop itself: anyone can write one,
+so they only ever reach tickets an admin gave a legacy ref.
 """
 from __future__ import annotations
 
@@ -11,6 +16,9 @@ import secrets
 from ..store.models import SettingsEntry, database_proxy
 
 _OURS = re.compile(r"^mt\.([RICP]-\d{6})\.(\d+)\.([0-9a-f]{12})@(.+)$", re.IGNORECASE)
+# iTop's notification ids: <iTop_{Class}_{id}_{microtime}@{env}.openitop.org> and, in References and
+# In-Reply-To, the same without the time part (reference/combodo.md section 4.1)
+_ITOP = re.compile(r"^iTop_([A-Za-z][A-Za-z0-9]*)_([0-9]+)(?:_[^@]*)?@[^@]+$")
 
 
 _secrets: dict[tuple[str, str], bytes] = {}
@@ -53,3 +61,9 @@ def split_references(value: str) -> list[str]:
     return [m.strip() for m in re.findall(r"<([^<>\s]+)>", value or "")] or [
         tok for tok in (value or "").split() if "@" in tok
     ]
+
+
+def legacy_ref_from_message_id(message_id: str) -> str | None:
+    """"UserRequest::123" for an iTop notification id (<iTop_UserRequest_123_...@env.openitop.org>), else None."""
+    match = _ITOP.match(message_id.strip().strip("<>"))
+    return f"{match.group(1)}::{int(match.group(2))}" if match else None

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 from peewee import fn
 
+from ..store.blobs import put_blob
 from ..store.models import (
     Attachment,
-    Blob,
     CaseLogEntry,
     Change,
     Person,
     Service,
+    Team,
     Ticket,
     TicketContact,
     TicketEvent,
@@ -61,7 +62,7 @@ def fit_description(html: str) -> str:
 def store_blob(data: bytes, digest: str | None = None) -> str:
     """Content-addressed: the same bytes are stored once; returns the key (the sha256), not the bytes."""
     digest = digest or hashlib.sha256(data).hexdigest()
-    Blob.insert(sha256=digest, size=len(data), data=data).on_conflict_ignore().execute()
+    put_blob(digest, data)
     return digest
 
 
@@ -80,45 +81,98 @@ def create_ticket(klass: str, title: str, description_html: str, caller: Person 
     return ticket
 
 
-_ENUMS = {"priority": {"critical": 1, "high": 2, "medium": 3, "low": 4},
-          "urgency": {"critical": 1, "high": 2, "medium": 3, "low": 4},
-          "impact": {"department": 1, "service": 2, "person": 3}}
+ENUMS = {"priority": {"critical": 1, "high": 2, "medium": 3, "low": 4},
+         "urgency": {"critical": 1, "high": 2, "medium": 3, "low": 4},
+         "impact": {"department": 1, "service": 2, "person": 3}}
 _MANDATORY = ("title", "caller_id", "org_id")
+# attcode without _id -> what the value names; a name matching nothing there is an error on the message
+_EXTERNAL = {"org": "organisation", "caller": "person", "agent": "person", "team": "team", "service": "service"}
+
+
+def enum_label(field: str, code: int) -> str:
+    """'medium' for priority 3; the code itself when it has no label."""
+    return next((label for label, value in ENUMS[field].items() if value == code), str(code))
+
+
+def find_team(value: str) -> Team | None:
+    """A team by numeric id or by name (case-insensitive)."""
+    found = Team.get_or_none(Team.id == int(value)) if value.isdigit() else None
+    return found or Team.get_or_none(fn.LOWER(Team.name) == value.lower())
+
+
+def find_service(value: str) -> Service | None:
+    """A service by numeric id or by name (case-insensitive)."""
+    found = Service.get_or_none(Service.id == int(value)) if value.isdigit() else None
+    return found or Service.get_or_none(fn.LOWER(Service.name) == value.lower())
+
+
+def find_person(value: str) -> Person | None:
+    """A person by numeric id, by address, or by "First Last" / last name (case-insensitive; active, then oldest
+    first, as the caller lookup orders them)."""
+    value = value.strip()
+    if value.isdigit():
+        found = Person.get_or_none(Person.id == int(value))
+        if found:
+            return found
+    if "@" in value:
+        return Person.select().where(Person.email == value.lower()).order_by(Person.active.desc(), Person.id).first()
+    full = fn.LOWER(fn.TRIM(Person.first_name.concat(" ").concat(Person.name)))
+    return (Person.select().where((full == value.lower()) | (fn.LOWER(Person.name) == value.lower()))
+            .order_by(Person.active.desc(), Person.id).first())
+
+
+_FINDERS = {"organisation": find_org, "person": find_person, "team": find_team, "service": find_service}
 
 
 def apply_default_values(ticket: Ticket, defaults: dict[str, str]) -> DefaultsResult:
-    """The inbox's ticket_default_values: external keys by id or name, enums by code or label."""
+    """The inbox's ticket_default_values: every ticket field; external keys (org, caller, agent, team,
+    service) by id or by name, enums by code or label, `contacts` a comma-separated list of persons,
+    `extra.NAME` a custom field. An unknown field or enum value is traced and skipped (as the reference
+    does); a name that matches nothing in an external key or in contacts, or a bad mandatory field, is
+    `fatal`: the message goes to error with that one line rather than a ticket dispatched to nobody."""
     applied: list[str] = []
     problems: list[str] = []
     fatal = None
+    extra = json.loads(ticket.extra or "{}")
     for key, value in defaults.items():
-        error = _apply_one(ticket, key.strip(), value.strip())
+        key, value = key.strip(), value.strip()
+        if key.startswith("extra.") and len(key) > len("extra."):
+            extra[key[len("extra."):]] = value
+            applied.append(key)
+            continue
+        error = _apply_one(ticket, key, value)
         if error is None:
             applied.append(key)
         else:
             problems.append(error)
-            if key.strip() in _MANDATORY and fatal is None:
+            if fatal is None and (key in _MANDATORY or key.removesuffix("_id") in _EXTERNAL or key == "contacts"):
                 fatal = error
+    if extra:
+        ticket.extra = json.dumps(extra, sort_keys=True)
     ticket.save()
     return DefaultsResult(applied, problems, fatal)
 
 
 def _apply_one(ticket: Ticket, key: str, value: str) -> str | None:
-    if key in ("org_id", "org"):
-        org = find_org(value)
-        if org is None:
-            return f"default {key}={value!r}: no organisation with that id or name"
-        ticket.org = org
-    elif key in ("service_id", "service"):
-        service = None
-        if value.isdigit():
-            service = Service.get_or_none(Service.id == int(value))
-        service = service or Service.get_or_none(fn.LOWER(Service.name) == value.lower())
-        if service is None:
-            return f"default {key}={value!r}: no service with that id or name"
-        ticket.service = service
-    elif key in _ENUMS:
-        codes = _ENUMS[key]
+    base = key.removesuffix("_id")
+    if base in _EXTERNAL:
+        kind = _EXTERNAL[base]
+        found = _FINDERS[kind](value)
+        if found is None:
+            return f"default {key}={value!r}: no {kind} with that id or name"
+        setattr(ticket, base, found)
+    elif key == "contacts":
+        for name in filter(None, (part.strip() for part in value.split(","))):
+            person = find_person(name)
+            if person is None:
+                return f"default contacts: no person {name!r} (give an id, an address or a name)"
+            add_contact(ticket, person)
+    elif base == "service_subcategory":
+        ticket.service_subcategory = value
+    elif key == "description":
+        ticket.description = fit_description(sanitize_html(value))
+    elif key in ENUMS:
+        codes = ENUMS[key]
         if value.isdigit() and int(value) in codes.values():
             setattr(ticket, key, int(value))
         elif value.lower() in codes:
@@ -175,5 +229,7 @@ def record_change(ticket: Ticket, who: str, changed: list[str], summary: str, me
     Change.insert(ticket=ticket, who=who, fields=json.dumps(changed), summary=summary, message=message).execute()
 
 
-def record_event(ticket: Ticket, kind: str, message=None) -> None:
-    TicketEvent.insert(ticket=ticket, kind=kind, message=message).execute()
+def record_event(ticket: Ticket, kind: str, message=None) -> int:
+    """The event row (created-by-mail, updated-by-mail, stimulus:ev_x, log:public_log); notifications.fire
+    marks it consumed once its mail is planned. Returns its id."""
+    return TicketEvent.insert(ticket=ticket, kind=kind, message=message).execute()

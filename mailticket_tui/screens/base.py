@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, cast
 from textual.dom import DOMNode
 from textual.worker import Worker, WorkerState
 
+from ..directory import DirectoryError
+from ..engine.oauth.client import OAuthError
 from ..engine.sources.base import SourceError
 from ..engine.tickets import TicketError
 from ..settings import SettingsError
@@ -38,7 +40,7 @@ log = logging.getLogger("mailticket_tui.tui")
 
 # Raised by the services with a message written for the user: shown as is, no type name, no traceback.
 EXPECTED: tuple[type[BaseException], ...] = (SettingsError, StoreError, SourceError, TicketError, SchemaTooNew,
-                                             OSError)
+                                             OSError, DirectoryError, OAuthError)
 LINE_LIMIT = 300
 
 

@@ -8,7 +8,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-INTRO = ("Keyboard only, 80x24 and up. 1-4 switch modes, ctrl+p opens the command palette, "
+INTRO = ("Keyboard only, 80x24 and up. 1-5 switch modes, ctrl+p opens the command palette, "
          "tab moves between fields, escape goes back. Filters accept words and key:value tokens, "
          "e.g. `status:error disk full` or `class:Incident caller:bob`.")
 
@@ -30,6 +30,8 @@ class HelpScreen(ModalScreen[None]):
         from .inboxes import InboxesScreen
         from .mailbox import MailboxScreen
         from .message_detail import MessageDetailScreen
+        from .people import PeopleScreen
+        from .person_form import PersonFormScreen
         from .ticket_detail import TicketDetailScreen
         from .tickets import TicketsScreen
         from .trace import TraceScreen
@@ -38,7 +40,8 @@ class HelpScreen(ModalScreen[None]):
             (title, cls.BINDINGS) for title, cls in (
                 ("1 Inboxes", InboxesScreen), ("Inbox form", InboxFormScreen), ("2 Mailbox", MailboxScreen),
                 ("Message detail", MessageDetailScreen), ("3 Tickets", TicketsScreen),
-                ("Ticket detail", TicketDetailScreen), ("4 Trace", TraceScreen))]
+                ("Ticket detail", TicketDetailScreen), ("4 Trace", TraceScreen), ("5 People", PeopleScreen),
+                ("Person form", PersonFormScreen))]
         body = Text(INTRO + "\n")
         for title, bindings in sections:
             body.append(f"\n{title}\n", style="bold underline")

@@ -15,6 +15,8 @@ the result (warning first, capabilities wrapped). Saving while the last test fai
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,6 +31,7 @@ from ..settings import InboxSettings, Settings, SettingsError, inbox_label, sett
 from ..widgets.probe_result import probe_text
 from ..widgets.safe_text import clean
 from ..widgets.settings_fields import FieldSet, FieldSpec, dataclass_groups, field_problems, merged
+from .authorize import AuthorizeScreen
 from .base import WorkerFailures, services_of
 from .confirm import ConfirmScreen
 
@@ -66,6 +69,7 @@ class InboxFormScreen(WorkerFailures, ModalScreen[InboxSettings | None]):
     BINDINGS = [
         Binding("ctrl+s", "save_inbox", "Save", priority=True),
         Binding("ctrl+t", "test_inbox", "Test these values", priority=True),
+        Binding("ctrl+o", "authorize_inbox", "Authorize (OAuth2)", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
 
@@ -86,8 +90,10 @@ class InboxFormScreen(WorkerFailures, ModalScreen[InboxSettings | None]):
             yield from self.fields.compose()
         yield Static("", id="form-errors", markup=False)
         yield Static("", id="field-doc", markup=False)
-        yield Static(Text("ctrl+s save · ctrl+t test these values · escape cancel · tab next field",
-                          style="dim"), id="form-keys")
+        keys = "ctrl+s save · ctrl+t test these values · escape cancel · tab next field"
+        if self.inbox.auth == "oauth2":
+            keys = "ctrl+s save · ctrl+t test · ctrl+o authorize (OAuth2) · escape cancel"
+        yield Static(Text(keys, style="dim"), id="form-keys")
 
     # -- reading and validating -----------------------------------------------------------------------------
     @property
@@ -163,6 +169,17 @@ class InboxFormScreen(WorkerFailures, ModalScreen[InboxSettings | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_authorize_inbox(self) -> None:
+        """The OAuth2 consent (screens/authorize.py) of the inbox as saved: the grant belongs to a stored inbox."""
+        inbox, problems = self.validate_form()
+        self._show_problems(problems)
+        if inbox is None or inbox.auth != "oauth2":
+            self._show_doc(Text("set auth to oauth2 (and its client id), save, then authorize", style="bold red"))
+        elif self.original is None or replace(inbox, password=self.original.password) != self.original:
+            self._show_doc(Text("save these values first (ctrl+s), then authorize the saved inbox", style="bold red"))
+        else:
+            self.app.push_screen(AuthorizeScreen(inbox.name))
 
     def action_test_inbox(self) -> None:
         """Probe what is typed (nothing saved); the form must validate first."""

@@ -27,21 +27,25 @@ from textual.worker import Worker
 from ..engine.events import Event, InboxFinished
 from ..services import InboxHealth, format_lag, health_summary, reasons_line
 from ..settings import InboxSettings
-from ..widgets.paged_table import PagedTable
+from ..widgets.columns import ColumnSpec
+from ..widgets.dates import when
+from ..widgets.fitted_table import FittedTable
 from ..widgets.probe_result import probe_text
 from ..widgets.safe_text import clean, safe_text
 from .confirm import ConfirmScreen
 from .inbox_form import InboxFormScreen
 from .mode_screen import ModeScreen
 
-# Connection and messages first: at 80 columns the name, both states and the message summary fit; the
-# details (last success, protocol, server, folder) follow for wider terminals and the info line. A
+# Connection and messages first: at 80 columns the name, both states and the message summary fit (the
+# summary takes the room left); the details (last success, protocol, server, folder) follow for wider
+# terminals and the info line. A
 # deactivated inbox says so in its Connection cell ("inactive").
-COLUMNS = [("name", "Name", 13), ("connection", "Connection", 12), ("messages", "Messages", 47),
-           ("success", "Last success", 19), ("protocol", "Proto", 7), ("server", "Server", 24),
-           ("folder", "Folder", 10)]
+COLUMNS = [ColumnSpec("name", "Name", 14), ColumnSpec("connection", "Connection", 12),
+           ColumnSpec("messages", "Messages", 40, flexible=True), ColumnSpec("success", "Last success", 16, 2),
+           ColumnSpec("protocol", "Proto", 7, 3), ColumnSpec("server", "Server", 16, 3, flexible=True, max_width=40),
+           ColumnSpec("folder", "Folder", 8, 4, flexible=True, max_width=20)]
 CONNECTION_STYLE = {"ok": "green", "failing": "bold red", "stale": "bold yellow", "never polled": "dim",
-                    "inactive": "dim"}
+                    "inactive": "dim", "needs authorization": "bold red"}
 
 
 class InboxesLoaded(Message):
@@ -67,30 +71,46 @@ class InboxChanged(Message):
         self.what = what
 
 
+class CallersPlanned(Message):
+    """services.unknown_caller_plan for one inbox: what the confirmation counts."""
+
+    def __init__(self, name: str, plan) -> None:
+        super().__init__()
+        self.name, self.plan = name, plan
+
+
+def unknown_callers(health: InboxHealth) -> int:
+    """How many of the inbox's mails are in error as unknown callers (services.health's reason classes)."""
+    return dict(health.error_reasons).get("unknown caller", 0)
+
+
 class InboxesScreen(ModeScreen):
     CSS_PATH = "inboxes.tcss"
     BINDINGS = [
         Binding("enter", "open_mailbox", "Mailbox"),
-        Binding("x", "open_errors", "Failed mails", show=False),
+        Binding("x", "open_errors", "Failed"),
         Binding("e", "edit_inbox", "Edit"),
         Binding("n", "new_inbox", "New"),
         Binding("t", "test_inbox", "Test"),
-        Binding("a", "toggle_active", "(De)activate"),
+        Binding("o", "authorize_inbox", "Authorize (OAuth2)", show=False),
+        Binding("a", "toggle_active", "On/off"),
         Binding("d", "delete_inbox", "Delete"),
         # not in the footer (`?` lists it): the list refreshes itself after each pass and each change, and
         # at 80 columns the footer has room for one of the two
         Binding("r", "refresh", "Refresh", show=False),
         Binding("g", "app.edit_settings", "Settings"),
+        # shown in the info line when the highlighted inbox has mail rejected as unknown callers
+        Binding("c", "create_callers", "Create unknown callers", show=False),
     ]
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="inbox-summary", markup=False)
-        yield PagedTable(COLUMNS, id="inbox-table")
+        yield FittedTable(COLUMNS, id="inbox-table")
         yield Static(id="inbox-info", markup=False)
 
     @property
-    def table(self) -> PagedTable:
-        return self.query_one("#inbox-table", PagedTable)
+    def table(self) -> FittedTable:
+        return self.query_one("#inbox-table", FittedTable)
 
     def __init__(self) -> None:
         super().__init__()
@@ -119,12 +139,12 @@ class InboxesScreen(ModeScreen):
         rows = []
         for h in message.health:
             i = h.info
-            rows.append((i.name, [
-                safe_text(i.name, "bold" if i.active else "dim"), connection_cell(h), messages_cell(h),
-                Text(i.last_success or "never"),
-                Text(i.protocol), safe_text(f"{i.server}:{i.port}" if i.port else i.server),
-                safe_text(i.mailbox or "INBOX")]))
-        self.table.show_page(rows)
+            rows.append((i.name, {
+                "name": safe_text(i.name, "bold" if i.active else "dim"), "connection": connection_cell(h),
+                "messages": messages_cell(h), "success": Text(when(i.last_success) or "never"),
+                "protocol": Text(i.protocol), "server": safe_text(f"{i.server}:{i.port}" if i.port else i.server),
+                "folder": safe_text(i.mailbox or "INBOX")}))
+        self.table.show_rows(rows)
         summary = health_summary(message.health)
         attention = any(h.needs_attention for h in message.health)
         if any(h.error_reasons for h in message.health):
@@ -157,6 +177,9 @@ class InboxesScreen(ModeScreen):
         text.append(clean(health.messages_line(), limit=400), style="red" if health.count("error") else "")
         if health.count("error"):
             text.append(" · enter opens the mailbox", style="dim")
+        if unknown_callers(health):
+            text.append(f"\n{unknown_callers(health)} rejected as unknown callers", style="bold red")
+            text.append(" · c: create these persons and retry the mails", style="dim")
         self.query_one("#inbox-info", Static).update(text)
 
     def engine_events(self, batch: list[Event]) -> None:
@@ -226,6 +249,48 @@ class InboxesScreen(ModeScreen):
     def on_inbox_changed(self, message: InboxChanged) -> None:
         self.notify(clean(message.what), markup=False)
         self.action_refresh()
+
+    def action_create_callers(self) -> None:
+        """Every mail of the highlighted inbox rejected as an unknown caller: plan (count), confirm, create."""
+        name = self._selected()
+        if name is None:
+            return
+        health = self.health.get(name)
+        if health is None or not unknown_callers(health):
+            self.notify(clean(f"No mail of {name} was rejected as an unknown caller."), markup=False)
+            return
+        self._plan_callers(name)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="inboxes-load", name="count the unknown callers")
+    def _plan_callers(self, name: str) -> None:
+        self.post_message(CallersPlanned(name, self.services.unknown_caller_plan(inbox=name)))
+
+    def on_callers_planned(self, message: CallersPlanned) -> None:
+        plan = message.plan
+        if not plan.messages:
+            self.notify(clean(f"No mail of {message.name} is rejected as an unknown caller any more."), markup=False)
+            return
+        question = Text.assemble(
+            (clean(plan.line().capitalize()), "bold"), " in ", (clean(message.name), "bold"), "?\n",
+            "The persons get their names from the mails' display names and the inbox's caller_default_values; "
+            "the mails go back to new and the next pass makes their tickets (never a second one).")
+        self.app.push_screen(ConfirmScreen(question, "Create"), lambda yes: yes and self._create_callers(plan))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="inboxes-write", name="create the persons")
+    def _create_callers(self, plan) -> None:
+        created, results = self.services.create_callers_and_retry(plan)
+        retried = sum(1 for r in results if r.ok)
+        not_reset = f", {len(results) - retried} not reset (see their trace)" if retried < len(results) else ""
+        self.post_message(InboxChanged(f"created {len(created)} person(s); {retried} mail(s) go back to new, the "
+                                       f"next pass retries them{not_reset}"))
+
+    def action_authorize_inbox(self) -> None:
+        """OAuth2 consent of the highlighted inbox (screens/authorize.py); its connection is refreshed after."""
+        from .authorize import AuthorizeScreen
+
+        name = self._selected()
+        if name:
+            self.app.push_screen(AuthorizeScreen(name), lambda granted: self.action_refresh() if granted else None)
 
     def action_test_inbox(self) -> None:
         name = self._selected()

@@ -26,7 +26,10 @@ from textual.worker import Worker
 
 from ..engine.events import Event, MessageHandled
 from ..widgets.filter_query import parse_filter
-from ..widgets.paged_table import PagedTable
+from ..services import reason_class
+from ..widgets.columns import ColumnSpec
+from ..widgets.dates import compact
+from ..widgets.fitted_table import FittedTable
 from ..widgets.safe_text import clean, safe_text
 from .confirm import ConfirmScreen
 from .message_detail import MessageDetailScreen
@@ -37,9 +40,12 @@ PAGE = 100
 STATUSES = ("new", "processed", "error", "undesired", "ignored", "duplicate")
 STATUS_STYLE = {"error": "bold red", "undesired": "yellow", "ignored": "dim", "new": "cyan", "processed": "green",
                 "duplicate": "dim green"}
-# "#" first: the store id is what every action and the CLI take, so it must be visible at 80 columns.
-COLUMNS = [("id", "#", 7), ("sel", " ", 1), ("status", "Status", 9), ("date", "Date", 11), ("from", "From", 18),
-           ("subject", "Subject", 30), ("ticket", "Ticket", 9), ("error", "Error", 40)]
+# "#" first: the store id is what every action and the CLI take (a ✓ before it marks a selected message).
+# At 80 columns all of these fit; wider terminals give the room to the subject, the sender and the error.
+COLUMNS = [ColumnSpec("id", "#", 6), ColumnSpec("status", "Status", 9), ColumnSpec("date", "Date", 10, 1),
+           ColumnSpec("from", "From", 10, 1, flexible=True, max_width=32), ColumnSpec("subject", "Subject", 14,
+           flexible=True), ColumnSpec("ticket", "Ticket", 8, 1), ColumnSpec("error", "Error", 14, 1, flexible=True)]
+SHORT_ERROR = 40  # an Error column narrower than this shows the reason's class ("unknown caller")
 
 
 @dataclass(frozen=True)
@@ -71,18 +77,18 @@ class ServerScanned(Message):
 class MailboxScreen(ModeScreen):
     CSS_PATH = "mailbox.tcss"
     BINDINGS = [
-        Binding("enter", "open_message", "Detail"),
+        Binding("enter", "open_message", "Detail", show=False),
         Binding("space", "toggle_selection", "Select"),
-        Binding("a", "select_page", "Select page"),
+        Binding("a", "select_page", "Select page", show=False),
         Binding("u", "clear_selection", "Unselect all", show=False),
         Binding("r", "reset_messages", "Reset"),
         Binding("i", "ignore_messages", "Ignore"),
         Binding("d", "delete_messages", "Delete"),
-        Binding("right_square_bracket", "next_page", "Next page", key_display="]"),
-        Binding("left_square_bracket", "previous_page", "Prev page", key_display="["),
+        Binding("right_square_bracket", "next_page", "Next page", key_display="]", show=False),
+        Binding("left_square_bracket", "previous_page", "Prev page", key_display="[", show=False),
         Binding("slash", "focus_filter", "Filter", key_display="/"),
-        Binding("f5,ctrl+l", "reload", "Refresh"),
-        Binding("s", "scan_server", "Scan server"),
+        Binding("f5,ctrl+l", "reload", "Refresh", show=False),
+        Binding("s", "scan_server", "Scan"),
         Binding("escape", "leave_input", "Back to the table", show=False),
     ]
 
@@ -104,12 +110,12 @@ class MailboxScreen(ModeScreen):
             yield Select([(s, s) for s in STATUSES], prompt="any status", compact=True, id="mailbox-status")
             yield Input(placeholder="/ filter: words in subject, from, error (status:error)", compact=True,
                         id="mailbox-filter")
-        yield PagedTable(COLUMNS, id="mailbox-table")
+        yield FittedTable(COLUMNS, id="mailbox-table")
         yield Static("", id="mailbox-info", markup=False)
 
     @property
-    def table(self) -> PagedTable:
-        return self.query_one("#mailbox-table", PagedTable)
+    def table(self) -> FittedTable:
+        return self.query_one("#mailbox-table", FittedTable)
 
     def on_mount(self) -> None:
         self.table.focus()
@@ -171,7 +177,8 @@ class MailboxScreen(ModeScreen):
         if not query.inbox:
             self.post_message(MessagesLoaded(query, [], False, 0))
             return
-        rows = self.services.list_messages(query.inbox, query.status, query.text, query.offset, PAGE + 1)
+        rows = self.services.list_messages(query.inbox, query.status, query.text, query.offset, PAGE + 1,
+                                          by_date=True)
         total = self.total
         if recount and not query.text:
             counts = next((i.counts for i in self.services.list_inboxes() if i.name == query.inbox), {})
@@ -185,7 +192,7 @@ class MailboxScreen(ModeScreen):
             return  # an answer to a query the user has since changed
         self.rows = {r.id: r for r in message.rows}
         self.has_more, self.total = message.has_more, message.total
-        self.table.show_page([(str(r.id), self._cells(r)) for r in message.rows])
+        self.table.show_rows([(str(r.id), self._cells(r)) for r in message.rows])
         first = message.query.offset + 1 if message.rows else 0
         last = message.query.offset + len(message.rows)
         info = f"{clean(message.query.inbox) or 'no inbox'} · rows {first}-{last}"
@@ -207,11 +214,13 @@ class MailboxScreen(ModeScreen):
                 info.append(f" ({on_page} on this page; u unselects all)")
         self.query_one("#mailbox-info", Static).update(info)
 
-    def _cells(self, r) -> list[Text]:
-        return [Text(str(r.id), style="bold"), Text("✓" if r.id in self.selected else " ", style="bold"),
-                Text(r.status, style=STATUS_STYLE.get(r.status, "")), Text((r.date or "")[5:16]),
-                safe_text(r.from_addr, limit=120), safe_text(r.subject), Text(r.ticket_ref or ""),
-                safe_text(r.error, "red")]
+    def _cells(self, r) -> dict[str, Text]:
+        error_width = next((width for key, _, width in self.table._columns if key == "error"), 0)
+        error = r.error if error_width >= SHORT_ERROR or not r.error else reason_class(r.error)
+        return {"id": Text(f"{'✓' if r.id in self.selected else ' '}{r.id}", style="bold"),
+                "status": Text(r.status, style=STATUS_STYLE.get(r.status, "")), "date": Text(compact(r.date)),
+                "from": safe_text(r.from_addr, limit=120), "subject": safe_text(r.subject),
+                "ticket": Text(r.ticket_ref or ""), "error": safe_text(error, "red")}
 
     def engine_events(self, batch: list[Event]) -> None:
         if any(isinstance(e, MessageHandled) and e.inbox == self.query_state.inbox for e in batch):
@@ -301,7 +310,7 @@ class MailboxScreen(ModeScreen):
         if self.selected.pop(message_id, None) is None and message_id in self.rows:
             self.selected[message_id] = self.rows[message_id]
         if message_id in self.rows:
-            self.table.update_row(key, self._cells(self.rows[message_id]))
+            self.table.update_cells(key, self._cells(self.rows[message_id]))
         if self.table.cursor_row < self.table.row_count - 1:
             self.table.move_cursor(row=self.table.cursor_row + 1)
         self._show_info()
@@ -314,13 +323,13 @@ class MailboxScreen(ModeScreen):
         else:
             self.selected.update(self.rows)
         for message_id, row in self.rows.items():
-            self.table.update_row(str(message_id), self._cells(row))
+            self.table.update_cells(str(message_id), self._cells(row))
         self._show_info()
 
     def action_clear_selection(self) -> None:
         self.selected.clear()
         for message_id, row in self.rows.items():
-            self.table.update_row(str(message_id), self._cells(row))
+            self.table.update_cells(str(message_id), self._cells(row))
         self._show_info()
 
     def _targets(self) -> list[int]:

@@ -23,9 +23,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker
 
+from ..widgets.inline_body import InlineBody
 from ..widgets.message_ref import server_line
 from ..safe_files import write_private
+from ..widgets.dates import when_ago
 from ..widgets.safe_text import clean
+from ..services import reason_class
 from .base import WorkerFailures, services_of
 from .save_file import SaveFileScreen, SaveTarget
 
@@ -42,6 +45,14 @@ class ReplayFinished(Message):
     def __init__(self, result: dict) -> None:
         super().__init__()
         self.result = result
+
+
+class CallerCreated(Message):
+    """services.create_callers_and_retry for this message: the persons created and the reset's result."""
+
+    def __init__(self, created: list, results: list) -> None:
+        super().__init__()
+        self.created, self.results = created, results
 
 
 class FileSaved(Message):
@@ -72,6 +83,8 @@ class MessageDetailScreen(WorkerFailures, Screen):
         Binding("escape,q", "close", "Back"),
         Binding("w", "replay_message", "What would happen now"),
         Binding("s", "save_eml", "Save .eml"),
+        Binding("c", "create_caller", "Create caller"),  # and retry the mail
+        Binding("i", "toggle_images", "Images on/off", show=False),
     ]
 
     def __init__(self, message_id: int) -> None:
@@ -79,15 +92,18 @@ class MessageDetailScreen(WorkerFailures, Screen):
         self.message_id = message_id
         self.info = None
         self.raw: bytes | None = None
+        self.image_mode = "auto"  # engine.terminal_images, read in compose; `i` toggles images
 
     def compose(self) -> ComposeResult:
+        self.image_mode = services_of(self).settings.engine.terminal_images
         with VerticalScroll(id="detail"):
             yield Static(Text(f"Message #{self.message_id}: loading…"), id="detail-summary", markup=False)
             yield Static("", id="detail-error", markup=False)
+            yield InlineBody(self.image_mode, id="detail-body")  # the mail's text with its images in place
             yield Static("", id="detail-trace", markup=False)
             yield Static("", id="detail-replay", markup=False)
             yield Static("", id="detail-headers", markup=False)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#detail").focus()
@@ -110,19 +126,28 @@ class MessageDetailScreen(WorkerFailures, Screen):
         i = message.info
         text = Text(f"Message #{i.id}\n", style="bold")
         for label, value in (("Server", self._server_line(i)), ("inbox", i.inbox), ("Message-ID", i.message_id),
-                             ("date", i.date or ""), ("from", i.from_addr), ("subject", i.subject),
+                             ("date", when_ago(i.date)), ("from", i.from_addr), ("subject", i.subject),
                              ("size", f"{i.size} bytes"), ("status", i.status), ("ticket", i.ticket_ref or "none")):
             text.append(f"{label:>11}: ", style="bold")
             text.append(clean(value, limit=2000) + "\n")
-        text.append("raw .eml: " + ("stored (s saves it)" if message.raw is not None else "not stored"), style="dim")
+        text.append(f"{'raw .eml':>11}: " + ("stored (s saves it)" if message.raw is not None else "not stored"),
+                    style="dim")
         summary.update(text)
         error = self.query_one("#detail-error", Static)
         error.update(section("Error", i.error, "red"))
         error.display = bool(i.error)
         self.query_one("#detail-trace", Static).update(section("Decision trace", message.trace))
+        if message.raw is not None:
+            self.query_one(InlineBody).load_mail(message.raw)
         self.query_one("#detail-headers", Static).update(
             section("Raw headers", raw_headers(message.raw) if message.raw is not None else "(raw message not stored)"))
         self.query_one("#detail-replay", Static).update(Text("w: what would happen to it now (dry run)", style="dim"))
+        self.refresh_bindings()  # `c` is offered only for a mail rejected as an unknown caller
+
+    def action_toggle_images(self) -> None:
+        setting = services_of(self).settings.engine.terminal_images
+        self.image_mode = "off" if self.image_mode != "off" else (setting if setting != "off" else "auto")
+        self.query_one(InlineBody).set_mode(self.image_mode)
 
     # -- replay ------------------------------------------------------------------------------------------------
     def action_replay_message(self) -> None:
@@ -175,6 +200,36 @@ class MessageDetailScreen(WorkerFailures, Screen):
 
     def on_file_saved(self, message: FileSaved) -> None:
         self.notify(clean(f"saved {message.path}"), markup=False)
+
+    # -- unknown caller ---------------------------------------------------------------------------------------
+    def _unknown_caller(self) -> bool:
+        info = self.info
+        return info is not None and info.status == "error" and reason_class(info.error) == "unknown caller"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "create_caller":
+            return self._unknown_caller()
+        return True
+
+    def action_create_caller(self) -> None:
+        """Create the sender as a person (names from its display name, the inbox's caller_default_values) and
+        reset the mail: the next pass makes its one ticket with that caller."""
+        if self._unknown_caller():
+            self._create_caller(self.message_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="message-caller", name="create the person")
+    def _create_caller(self, message_id: int) -> None:
+        services = services_of(self)
+        created, results = services.create_callers_and_retry(services.unknown_caller_plan([message_id]))
+        self.post_message(CallerCreated(created, results))
+
+    def on_caller_created(self, message: CallerCreated) -> None:
+        who = ", ".join(f"person #{p.id} {p.email}" for p in message.created) or "nobody (the sender exists by now)"
+        done = [r for r in message.results if r.ok]
+        fate = (f"message {done[0].message}: the next pass retries it" if done else
+                "message not reset: " + "; ".join(r.message for r in message.results))
+        self.notify(clean(f"created {who}; {fate}"), markup=False)
+        self._load()
 
     def worker_failed(self, worker: Worker, line: str) -> None:
         """Say it where the answer would have appeared (a failed save is said by the notification alone)."""

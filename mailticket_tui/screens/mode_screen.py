@@ -1,4 +1,4 @@
-"""What the four mode screens share: header, engine status bar and footer around the body, access to the
+"""What the five mode screens share: header, engine status bar and footer around the body, access to the
 services, the one worker-failure path (screens/base.py), and the engine's event batches (the app publishes
 them on a signal).
 """
@@ -34,7 +34,7 @@ class ModeScreen(WorkerFailures, Screen):
         yield Header(icon="✉")
         yield from self.compose_body()
         yield EngineStatusBar()
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def compose_body(self) -> ComposeResult:
         yield from ()

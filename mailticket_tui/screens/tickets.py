@@ -2,7 +2,8 @@
 
 The filter is one line of `key:value` tokens plus words, e.g. `class:Incident status:new printer`.
 Pages come from `services.list_tickets` in a thread worker (PAGE rows, one extra to know if more exist); a
-page that fails to load leaves the last rows in place and says so in the info line (f5 retries).
+page that fails to load leaves the last rows in place and says so in the info line (f5 retries). The table
+shows the columns that fit its width (COLUMNS, widgets/columns.py) and lays them out again on a resize.
 """
 from __future__ import annotations
 
@@ -17,17 +18,25 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker
 
 from ..engine.events import Event, MessageHandled
-from ..services import TicketFilter
+from ..services import TicketFilter, TicketSummary
+from ..widgets.columns import ColumnSpec
+from ..widgets.dates import compact
 from ..widgets.filter_query import parse_filter
-from ..widgets.paged_table import PagedTable
+from ..widgets.fitted_table import FittedTable
 from ..widgets.safe_text import safe_text
 from .mode_screen import ModeScreen
 from .ticket_detail import TicketDetailScreen
 
 PAGE = 100
 FILTER_KEYS = ("class", "status", "inbox", "caller", "org")
-COLUMNS = [("ref", "Ref", 9), ("class", "Class", 11), ("status", "Status", 9), ("caller", "Caller", 24),
-           ("title", "Title", 40), ("updated", "Updated", 16), ("org", "Org", 16)]
+# By priority: at 80 columns ref, status, last update, caller and the title (which takes the rest, and keeps 34
+# cells before more columns join); at 120 the ticket's priority, class and organisation join in, wider still its
+# agent and team. The creation date is the detail's. Dates carry their year (widgets/dates.py).
+COLUMNS = [ColumnSpec("ref", "Ref", 8), ColumnSpec("class", "Class", 11, priority=4),
+           ColumnSpec("status", "Status", 8, priority=1), ColumnSpec("priority", "Prio", 8, priority=3),
+           ColumnSpec("updated", "Updated", 10, priority=1), ColumnSpec("caller", "Caller", 14, priority=2),
+           ColumnSpec("org", "Org", 14, priority=5), ColumnSpec("agent", "Agent", 14, priority=6),
+           ColumnSpec("team", "Team", 12, priority=7), ColumnSpec("title", "Title", 24, flexible=True, preferred=34)]
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,18 @@ def ticket_filter(text: str) -> TicketFilter:
     fields, words = parse_filter(text, FILTER_KEYS)
     return TicketFilter(klass=fields.get("class", ""), status=fields.get("status", ""), caller=fields.get("caller", ""),
                         org=fields.get("org", ""), inbox=fields.get("inbox", ""), text=words)
+
+
+def ticket_cells(ticket: TicketSummary) -> dict[str, Text]:
+    """One list row, every column the table may show at some width (it picks those that fit)."""
+    cells = {"ref": Text(ticket.ref, style="bold"), "class": Text(ticket.klass), "status": safe_text(ticket.status),
+             "updated": Text(compact(ticket.updated)),
+             "priority": safe_text(ticket.priority), "caller": safe_text(ticket.caller_email, limit=120),
+             "org": safe_text(ticket.org, limit=60), "agent": safe_text(ticket.agent, limit=60),
+             "team": safe_text(ticket.team, limit=60), "title": safe_text(ticket.title)}
+    for cell in cells.values():
+        cell.overflow = "ellipsis"  # a cut title or address says so
+    return cells
 
 
 class TicketsScreen(ModeScreen):
@@ -67,12 +88,12 @@ class TicketsScreen(ModeScreen):
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="/ filter: words, class:Incident status:new inbox:support caller:bob org:acme",
                     compact=True, id="tickets-filter")
-        yield PagedTable(COLUMNS, id="tickets-table")
+        yield FittedTable(COLUMNS, id="tickets-table")
         yield Static("", id="tickets-info", markup=False)
 
     @property
-    def table(self) -> PagedTable:
-        return self.query_one("#tickets-table", PagedTable)
+    def table(self) -> FittedTable:
+        return self.query_one("#tickets-table", FittedTable)
 
     def on_mount(self) -> None:
         self.table.focus()
@@ -87,9 +108,7 @@ class TicketsScreen(ModeScreen):
         if message.query != self.ticket_query:
             return
         self.has_more = message.has_more
-        self.table.show_page([(t.ref, [
-            Text(t.ref, style="bold"), Text(t.klass), Text(t.status), safe_text(t.caller_email, limit=120),
-            safe_text(t.title), Text(t.updated[:16]), safe_text(t.org, limit=60)]) for t in message.rows])
+        self.table.show_rows([(t.ref, ticket_cells(t)) for t in message.rows])
         offset = message.query.offset
         info = (f"tickets {offset + 1}-{offset + len(message.rows)}" if message.rows else "no ticket matches")
         if message.has_more:

@@ -4,12 +4,15 @@ engine's event log, both following live and filtered by a search string.
 The inbox list comes from the settings in memory (no query); only the stored trace is read in a worker,
 and when that fails the inbox log says so (screens/base.py notifies). Engine events name a message by its
 store id and its labelled server key (widgets/message_ref.py). Lines come from servers and mail: they are
-cleaned before reaching the Log widgets.
+cleaned before reaching the Log widgets, and wrapped to the log's width (a continuation is indented) so
+nothing sits past the right edge; a resize wraps them again.
 """
 from __future__ import annotations
 
+import textwrap
+
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -22,6 +25,20 @@ from ..widgets.safe_text import clean, safe_text
 from .mode_screen import ModeScreen
 
 MAX_LINES = 5000
+INDENT = "    "
+
+
+def wrapped(lines: list[str], width: int) -> list[str]:
+    """Cleaned lines cut to `width` cells, continuations indented (a width too small to wrap leaves them)."""
+    out: list[str] = []
+    for line in lines:
+        line = clean(line, limit=2000)
+        if width < 20 or len(line) <= width:
+            out.append(line)
+        else:
+            out.extend(textwrap.wrap(line, width, subsequent_indent=INDENT, break_on_hyphens=False,
+                                     drop_whitespace=False) or [""])
+    return out
 
 
 class TraceLoaded(Message):
@@ -90,15 +107,23 @@ class TraceScreen(ModeScreen):
     def _matches(self, line: str) -> bool:
         return not self.search or self.search.lower() in line.lower()
 
+    @staticmethod
+    def _write(log: Log, lines: list[str]) -> None:
+        log.write_lines(wrapped(lines, log.scrollable_content_region.width - 1))
+
     def _render_inbox_log(self) -> None:
         log = self.query_one("#trace-inbox-log", Log)
         log.clear()
-        log.write_lines([clean(line, limit=2000) for line in self.inbox_lines if self._matches(line)])
+        self._write(log, [line for line in self.inbox_lines if self._matches(line)])
 
     def _render_engine_log(self) -> None:
         log = self.query_one("#trace-engine-log", Log)
         log.clear()
-        log.write_lines([clean(line, limit=2000) for line in self.mt_app.engine_log if self._matches(line)])
+        self._write(log, [line for line in self.mt_app.engine_log if self._matches(line)])
+
+    def on_resize(self, _: events.Resize) -> None:
+        self._render_inbox_log()
+        self._render_engine_log()
 
     def engine_events(self, batch: list[Event]) -> None:
         inbox_log = self.query_one("#trace-inbox-log", Log)
@@ -106,11 +131,11 @@ class TraceScreen(ModeScreen):
         for event in batch:
             line = self.mt_app.describe(event)
             if self._matches(line):
-                engine_log.write_line(clean(line, limit=2000))
+                self._write(engine_log, [line])
             if isinstance(event, TraceLine) and event.inbox == self.inbox:
                 self.inbox_lines.append(line)
                 if self._matches(line):
-                    inbox_log.write_line(clean(line, limit=2000))
+                    self._write(inbox_log, [line])
         del self.inbox_lines[:-MAX_LINES]
 
     @on(Select.Changed, "#trace-inbox")

@@ -21,7 +21,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Callable
 
-from peewee import Database, ForeignKeyField, Model, PostgresqlDatabase, SqliteDatabase
+from peewee import (CharField, Database, DateTimeField, ForeignKeyField, Model, PostgresqlDatabase, SqliteDatabase,
+                    TextField)
 from playhouse.migrate import SchemaMigrator, migrate
 
 from . import schema_v1
@@ -94,9 +95,148 @@ def _v4(db: Database) -> None:
     add_column(db, "inbox", "ca_file", "VARCHAR(255) NOT NULL", "")
 
 
+class _PersonRow(Model):
+    """person as step 5 knows it: only its table name and key, for the references."""
+
+    class Meta:
+        table_name = "person"
+
+
+class _ExtraEmailV5(Model):
+    """extra_email as step 5 creates it (frozen: later model changes need their own step)."""
+
+    person = ForeignKeyField(_PersonRow, on_delete="CASCADE")
+    email = CharField(unique=True)
+
+    class Meta:
+        table_name = "extra_email"
+        legacy_table_names = False  # index names from the table name, as the models have them
+
+
+class _TeamV5(Model):
+    """team as step 5 creates it."""
+
+    name = CharField(unique=True)
+    email = CharField(default="")
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "team"
+        legacy_table_names = False
+
+
+class _TeamMemberV5(Model):
+    """team_member as step 5 creates it."""
+
+    team = ForeignKeyField(_TeamV5, on_delete="CASCADE")
+    person = ForeignKeyField(_PersonRow, on_delete="CASCADE")
+
+    class Meta:
+        table_name = "team_member"
+        legacy_table_names = False
+        indexes = ((("team", "person"), True),)
+
+
+def _v5(db: Database) -> None:
+    """Add the people directory: organization.code and .active, extra_email, team and team_member."""
+    boolean = "BOOLEAN NOT NULL" if dialect(db) == "postgres" else "INTEGER NOT NULL"
+    add_column(db, "organization", "code", "VARCHAR(255) NOT NULL", "")
+    add_column(db, "organization", "active", boolean, True)
+    frozen = [_ExtraEmailV5, _TeamV5, _TeamMemberV5]
+    with db.bind_ctx([_PersonRow, *frozen], bind_refs=False, bind_backrefs=False):
+        db.create_tables(frozen, safe=False)
+
+
+class _TeamRow(Model):
+    """team as step 6 knows it: only its table name and key, for the reference."""
+
+    class Meta:
+        table_name = "team"
+
+
+def _v6(db: Database) -> None:
+    """Add ticket team, agent, service subcategory, custom fields (extra) and legacy iTop ref; outbox references."""
+    migrator = SchemaMigrator.from_database(db)
+    for column, target in (("team_id", _TeamRow), ("agent_id", _PersonRow)):
+        # nullable: a plain ALTER TABLE ADD COLUMN ... REFERENCES on both backends (no table rebuild)
+        field = ForeignKeyField(target, field=target.id, null=True, on_delete="SET NULL")
+        migrate(migrator.add_column("ticket", column, field))
+    add_column(db, "ticket", "service_subcategory", "VARCHAR(255) NOT NULL", "")
+    add_column(db, "ticket", "extra", "TEXT NOT NULL", "{}")
+    add_column(db, "ticket", "legacy_ref", "VARCHAR(255) NOT NULL", "")
+    db.execute_sql('CREATE INDEX "ticket_legacy_ref" ON "ticket" ("legacy_ref")')
+    add_column(db, "outbox", "thread_refs", "TEXT NOT NULL", "")
+
+
+class _DaemonPresenceV7(Model):
+    """daemon_presence as step 7 creates it."""
+
+    owner = CharField(unique=True)
+    started = DateTimeField(default=utcnow)
+    expires = DateTimeField()
+
+    class Meta:
+        table_name = "daemon_presence"
+        legacy_table_names = False
+
+
+def _v7(db: Database) -> None:
+    """Add daemon_presence: the live daemons that share the inboxes (each takes its share of the leases)."""
+    with db.bind_ctx([_DaemonPresenceV7]):
+        db.create_tables([_DaemonPresenceV7], safe=False)
+
+
+def _v8(db: Database) -> None:
+    """Add attachment original_filename, declared_type and content_id_aliases; inbox excluded_attachment_behavior."""
+    add_column(db, "attachment", "original_filename", "VARCHAR(255) NOT NULL", "")
+    add_column(db, "attachment", "declared_type", "VARCHAR(255) NOT NULL", "")
+    add_column(db, "attachment", "content_id_aliases", "TEXT NOT NULL", "")
+    add_column(db, "inbox", "excluded_attachment_behavior", "VARCHAR(255) NOT NULL", "drop")
+
+
+class _InboxRowV9(Model):
+    """inbox as step 9 knows it: only its table name and key, for the grant's reference."""
+
+    class Meta:
+        table_name = "inbox"
+
+
+class _OAuthGrantV9(Model):
+    """oauth_grant as step 9 creates it."""
+
+    inbox = ForeignKeyField(_InboxRowV9, on_delete="CASCADE", unique=True)
+    refresh_token = TextField(default="")
+    access_token = TextField(default="")
+    access_expires = DateTimeField(null=True)
+    scopes = TextField(default="")
+    account = CharField(default="")
+    status = CharField(default="authorized")
+    problem = TextField(default="")
+    authorized = DateTimeField(default=utcnow)
+    refreshed = DateTimeField(null=True)
+    refreshing_until = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "oauth_grant"
+        legacy_table_names = False
+
+
+def _v9(db: Database) -> None:
+    """Add OAuth2 inboxes: inbox auth and oauth_* settings (existing inboxes keep password), oauth_grant."""
+    add_column(db, "inbox", "auth", "VARCHAR(255) NOT NULL", "password")
+    add_column(db, "inbox", "oauth_provider", "VARCHAR(255) NOT NULL", "microsoft")
+    add_column(db, "inbox", "oauth_tenant", "VARCHAR(255) NOT NULL", "organizations")
+    for column in ("oauth_client_id", "oauth_client_secret_env", "oauth_client_secret_file",
+                   "oauth_authorization_url", "oauth_device_authorization_url", "oauth_token_url"):
+        add_column(db, "inbox", column, "VARCHAR(255) NOT NULL", "")
+    add_column(db, "inbox", "oauth_scopes", "TEXT NOT NULL", "[]")
+    with db.bind_ctx([_InboxRowV9, _OAuthGrantV9], bind_refs=False, bind_backrefs=False):
+        db.create_tables([_OAuthGrantV9], safe=False)
+
+
 # Each entry upgrades from (index) to (index + 1); its docstring's first line describes it.
 # Append; never edit a released step.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
 LATEST = len(MIGRATIONS)
 
 

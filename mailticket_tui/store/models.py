@@ -101,6 +101,35 @@ class InboxLease(BaseModel):
     expires = DateTimeField()
 
 
+class OAuthGrant(BaseModel):
+    """An OAuth2 inbox's consent: the refresh token and the cached access token, both sealed like passwords
+    (store/secrets.py). `status` is authorized or needs_authorization (revoked or expired; `problem` says why)."""
+
+    inbox = ForeignKeyField(Inbox, on_delete="CASCADE", unique=True)
+    refresh_token = TextField(default="")
+    access_token = TextField(default="")
+    access_expires = DateTimeField(null=True)
+    scopes = TextField(default="")
+    account = CharField(default="")
+    status = CharField(default="authorized")
+    problem = TextField(default="")
+    authorized = DateTimeField(default=utcnow)
+    refreshed = DateTimeField(null=True)
+    refreshing_until = DateTimeField(null=True)  # a runner refreshing the token holds the grant until then
+
+    class Meta:
+        table_name = "oauth_grant"
+
+
+class DaemonPresence(BaseModel):
+    """A daemon sharing the inboxes (`mailticket run`, the TUI's engine), seen alive until `expires`.
+    Each takes at most its share of the active inboxes (active inboxes / live daemons, engine/presence.py)."""
+
+    owner = CharField(unique=True)
+    started = DateTimeField(default=utcnow)
+    expires = DateTimeField()
+
+
 class Blob(BaseModel):
     """Content-addressed bytes (raw messages, attachments, overflowing descriptions)."""
 
@@ -112,6 +141,8 @@ class Blob(BaseModel):
 class Organization(BaseModel):
     name = CharField(unique=True)
     domains = TextField(default="[]")  # JSON list of mail domains mapped to this org
+    code = CharField(default="")  # the organisation's short code (iTop's "code"), free text
+    active = BooleanField(default=True)  # inactive: kept for history, offered to nobody
 
 
 class Person(BaseModel):
@@ -122,6 +153,30 @@ class Person(BaseModel):
     phone = CharField(default="")
     active = BooleanField(default=True)
     created = DateTimeField(default=utcnow)
+
+
+class ExtraEmail(BaseModel):
+    """A person's further addresses (stored lower-case): a row each, so a lookup by address stays indexed.
+    An address belongs to one person at most (unique), whether as a primary or an extra one."""
+
+    person = ForeignKeyField(Person, on_delete="CASCADE", backref="extra_emails")
+    email = CharField(unique=True)
+
+
+class Team(BaseModel):
+    """A group of persons that tickets can be dispatched to."""
+
+    name = CharField(unique=True)
+    email = CharField(default="")
+    created = DateTimeField(default=utcnow)
+
+
+class TeamMember(BaseModel):
+    team = ForeignKeyField(Team, on_delete="CASCADE", backref="members")
+    person = ForeignKeyField(Person, on_delete="CASCADE", backref="teams")
+
+    class Meta:
+        indexes = ((("team", "person"), True),)
 
 
 class Service(BaseModel):
@@ -146,6 +201,12 @@ class Ticket(BaseModel):
     created = DateTimeField(default=utcnow, index=True)
     updated = DateTimeField(default=utcnow)
     closed = DateTimeField(null=True)
+    team = ForeignKeyField(Team, null=True, on_delete="SET NULL", backref="tickets")
+    agent = ForeignKeyField(Person, null=True, on_delete="SET NULL", backref="agent_tickets")
+    service_subcategory = CharField(default="")  # free text, as named by the admin's default values
+    extra = TextField(default="{}")  # JSON object of custom fields (name -> text)
+    # the ticket's identity in a former iTop ("UserRequest::123"): replies to that iTop's notifications thread
+    legacy_ref = CharField(default="", index=True)
 
 
 class MailMessage(BaseModel):
@@ -219,6 +280,9 @@ class Attachment(BaseModel):
     content_id = CharField(default="")
     message = ForeignKeyField(MailMessage, null=True, on_delete="SET NULL")
     created = DateTimeField(default=utcnow)
+    original_filename = CharField(default="")  # as the mail named it (filename is the cleaned, unique one)
+    declared_type = CharField(default="")  # the Content-Type as written; content_type is what the bytes are
+    content_id_aliases = TextField(default="")  # Content-IDs of later parts with the same bytes, space-separated
 
 
 class Change(BaseModel):
@@ -233,7 +297,8 @@ class Change(BaseModel):
 
 
 class TicketEvent(BaseModel):
-    """created-by-mail / updated-by-mail / ... for the notification work to consume."""
+    """created-by-mail / updated-by-mail / stimulus:ev_x / log:public_log; `consumed` once
+    engine/notifications.py planned its mail (in the same transaction)."""
 
     ticket = ForeignKeyField(Ticket, on_delete="CASCADE", backref="events")
     kind = CharField()
@@ -260,6 +325,7 @@ class Outbox(BaseModel):
     body = TextField(default="")
     message_id = CharField(default="")
     in_reply_to = CharField(default="")
+    thread_refs = TextField(default="")  # the References header: Message-IDs of the ticket's thread, in <>
     attach_original = BooleanField(default=False)  # the raw mail of `mail` goes along as an .eml
     ticket = ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
     mail = ForeignKeyField(MailMessage, null=True, on_delete="SET NULL")
@@ -276,9 +342,14 @@ ALL_MODELS: list[type[BaseModel]] = [
     Inbox,
     InboxState,
     InboxLease,
+    OAuthGrant,
+    DaemonPresence,
     Blob,
     Organization,
     Person,
+    ExtraEmail,
+    Team,
+    TeamMember,
     Service,
     Ticket,
     MailMessage,

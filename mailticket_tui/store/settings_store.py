@@ -25,7 +25,7 @@ from ..setting_types import TYPES
 from .models import Inbox, SettingsEntry, database_proxy, utcnow
 from .secrets import seal, unseal
 
-_SECTIONS = ("engine", "smtp", "ticket_log", "org_domains")
+_SECTIONS = ("engine", "smtp", "ticket_log", "org_domains", "notification")
 
 
 def store_is_empty() -> bool:
@@ -94,7 +94,7 @@ def save_settings(settings: Settings, source: str = "") -> None:
 
 
 def save_global_sections(settings: Settings) -> None:
-    """Write [engine], [smtp], [ticket_log] and [org_domains] exactly as given, in one transaction, leaving
+    """Write [engine], [smtp], [ticket_log], [org_domains] and [[notification]] exactly as given, in one transaction, leaving
     every inbox alone (the TUI's global settings form). Unlike `save_settings`, an empty SMTP password is
     stored empty: the caller decides whether the stored one is kept (it passes it back) or dropped."""
     with database_proxy.atomic():
@@ -115,7 +115,7 @@ def _put_global_sections(settings: Settings, keep_stored_password: bool) -> None
         _put(section, document[section])
 
 
-def _put(section: str, data: dict) -> None:
+def _put(section: str, data: dict | list) -> None:
     text = json.dumps(data, sort_keys=True)
     SettingsEntry.insert(section=section, data=text).on_conflict(
         conflict_target=[SettingsEntry.section], update={SettingsEntry.data: text}
@@ -134,4 +134,5 @@ def load_settings(store_url: str = "") -> Settings:
         smtp=replace(base.smtp, password=unseal(base.smtp.password, "smtp")) if "smtp" in doc else SmtpSettings(),
         org_domains=base.org_domains,
         inboxes=inboxes,
+        notifications=base.notifications,
     )

@@ -4,6 +4,10 @@ The app owns the facts (`MailTicketApp.engine_view`, replaced on every coalesced
 with each inbox's last pass from the store at start); this widget only watches and renders them. Inbox
 names and server errors go through safe_text. `describe_event` writes the engine's event log, where a
 message is `#<store id>` with its server key labelled (widgets/message_ref.py).
+
+While a pass works through an inbox, the second line gives way to a progress bar (done/listed, errors,
+rate, ETA from engine/pace.py). The bar is mounted only then, so an idle status bar looks as it did before
+and runs no timer; it goes as soon as the inbox is finished or the pass ends.
 """
 from __future__ import annotations
 
@@ -13,13 +17,17 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Callable
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import ProgressBar, Static
 
 from ..engine.background import EngineState
 from ..engine.events import (
     Event,
     InboxCounters,
     InboxFinished,
+    InboxProgress,
     InboxStarted,
     MessageHandled,
     OutboxSent,
@@ -27,6 +35,7 @@ from ..engine.events import (
     PassStarted,
     TraceLine,
 )
+from ..engine.pace import progress_text
 from .message_ref import message_label
 from .safe_text import clean
 
@@ -49,10 +58,22 @@ class EngineView:
     current: str = ""  # inbox being processed right now
     inboxes: tuple[InboxPass, ...] = field(default_factory=tuple)
     outbox_problem: str = ""  # why mail waits in the outbox (OutboxSent.problem), until a pass says otherwise
+    progress: tuple[InboxProgress, InboxProgress] | None = None  # the current inbox's first and latest report
+
+    @property
+    def shows_progress(self) -> bool:
+        """A bar only while a pass runs: a pass that failed as a whole never sends the InboxFinished."""
+        return self.progress is not None and self.state is not None and self.state.state == "running"
+
+    def with_progress(self, event: InboxProgress) -> "EngineView":
+        """Keep the inbox's first report (the rate is measured from it) and its latest."""
+        first = self.progress[0] if self.progress and self.progress[0].inbox == event.inbox else event
+        return replace(self, progress=(first, event))
 
     def with_pass(self, result: InboxPass) -> "EngineView":
         others = tuple(p for p in self.inboxes if p.inbox != result.inbox)
-        return replace(self, current="", inboxes=tuple(sorted((*others, result), key=lambda p: p.inbox)))
+        return replace(self, current="", progress=None,
+                       inboxes=tuple(sorted((*others, result), key=lambda p: p.inbox)))
 
     def with_stored(self, stored: "list[InboxPass]", names: "set[str] | None" = None) -> "EngineView":
         """Merge passes read from the store: a pass seen live is kept unless the stored one is newer;
@@ -81,9 +102,10 @@ def _clock(epoch: float) -> str:
 
 
 def _when(epoch: float, now: float | None = None) -> str:
-    """HH:MM:SS today, MM-DD HH:MM on another day (a pass read from the store may be old)."""
+    """HH:MM:SS today, YYYY-MM-DD HH:MM on another day (a pass read from the store may be old)."""
     day = time.localtime(time.time() if now is None else now)[:3]
-    return _clock(epoch) if time.localtime(epoch)[:3] == day else time.strftime("%m-%d %H:%M", time.localtime(epoch))
+    return _clock(epoch) if time.localtime(epoch)[:3] == day else time.strftime("%Y-%m-%d %H:%M",
+                                                                                  time.localtime(epoch))
 
 
 def stored_pass(info) -> InboxPass | None:
@@ -143,6 +165,25 @@ def _describe(event: Event, stamp: str, protocol_of: Callable[[str], str]) -> st
 
 def render_view(view: EngineView) -> Text:
     """Two lines: engine state, then one `inbox: when counters | error` item per inbox."""
+    lines = Text(no_wrap=True, overflow="ellipsis", end="")
+    lines.append_text(render_head(view))
+    lines.append("\n")
+    if not view.inboxes:
+        lines.append("no pass yet", style="dim")
+    for index, item in enumerate(view.inboxes):
+        if index:
+            lines.append(" | ", style="dim")
+        lines.append(clean(item.inbox, limit=30), style="bold")
+        lines.append(f" {_when(item.at)} ")
+        if item.error:  # shorter when other inboxes share the line: one failing inbox must not hide them
+            lines.append(clean(item.error, limit=120 if len(view.inboxes) == 1 else 50), style="red")
+        else:
+            lines.append(item.line)
+    return lines
+
+
+def render_head(view: EngineView) -> Text:
+    """The first line: the engine's state, the inbox at work, the next poll, the passes, the last error."""
     state = view.state
     if state is None:
         head = Text("engine off (started with the engine disabled)", style="dim")
@@ -160,24 +201,41 @@ def render_view(view: EngineView) -> Text:
     if errors:
         head.append(" · last error: ", style="bold red")
         head.append(clean("; ".join(errors), limit=200))
-    lines = Text(no_wrap=True, overflow="ellipsis", end="")
-    lines.append_text(head)
-    lines.append("\n")
-    if not view.inboxes:
-        lines.append("no pass yet", style="dim")
-    for index, item in enumerate(view.inboxes):
-        if index:
-            lines.append(" | ", style="dim")
-        lines.append(clean(item.inbox, limit=30), style="bold")
-        lines.append(f" {_when(item.at)} ")
-        if item.error:  # shorter when other inboxes share the line: one failing inbox must not hide them
-            lines.append(clean(item.error, limit=120 if len(view.inboxes) == 1 else 50), style="red")
-        else:
-            lines.append(item.line)
-    return lines
+    return head
 
 
-class EngineStatusBar(Static):
+class PassProgress(Horizontal):
+    """The second line while an inbox is worked through: Textual's bar, then done/listed, errors, rate, ETA."""
+
+    DEFAULT_CSS = """
+    PassProgress {
+        height: 1;
+    }
+    PassProgress Bar {
+        width: 24;
+    }
+    PassProgress > .pass-progress-text {
+        width: 1fr;
+        margin-left: 1;
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bar = ProgressBar(show_eta=False)
+        self.text = Static(classes="pass-progress-text", markup=False)
+
+    def compose(self) -> ComposeResult:
+        yield self.bar
+        yield self.text
+
+    def show(self, first: InboxProgress, last: InboxProgress) -> None:
+        """Called per coalesced batch; the sizes are fixed, so no layout pass."""
+        self.bar.update(total=last.listed, progress=last.done)
+        self.text.update(progress_text(first, last), layout=False)
+
+
+class EngineStatusBar(Widget):
     """Watches the app's engine_view and shows it; the same facts on every screen."""
 
     DEFAULT_CSS = """
@@ -187,10 +245,40 @@ class EngineStatusBar(Static):
         background: $panel;
         color: $text;
     }
+    EngineStatusBar > .engine-status-text {
+        height: 2;
+    }
+    EngineStatusBar.-progress > .engine-status-text {
+        height: 1;
+    }
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text = Static(classes="engine-status-text")
+        self.progress: PassProgress | None = None  # mounted only while an inbox is being worked through
+        self._head: Text | None = None  # the first line as shown with a bar
+
+    def compose(self) -> ComposeResult:
+        yield self.text
 
     def on_mount(self) -> None:
         self.watch(self.app, "engine_view", self._show, init=True)
 
     def _show(self, view: EngineView) -> None:
-        self.update(render_view(view))
+        if view.shows_progress and view.progress:
+            head = Text(no_wrap=True, overflow="ellipsis", end="").append_text(render_head(view))
+            if head != self._head:  # the same line through most batches of a pass
+                self._head = head
+                self.text.update(head)
+            if self.progress is None:
+                self.progress = PassProgress()
+                self.mount(self.progress)
+            self.progress.show(*view.progress)
+        else:
+            if self.progress is not None:
+                self.progress.remove()
+                self.progress = None
+            self._head = None
+            self.text.update(render_view(view))
+        self.set_class(view.shows_progress, "-progress")

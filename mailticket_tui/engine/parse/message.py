@@ -7,6 +7,7 @@ Any exception is caught here and becomes ParsedMail.error with the defects gathe
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -23,6 +24,8 @@ from .model import Address, ParsedAttachment, ParsedMail
 from .options import ParseOptions
 from .reply import extract_new_part
 from .structure import Structure, _disposition, classify, part_name
+from .tnef import SIGNATURE as TNEF_SIGNATURE
+from .tnef import unpack as unpack_tnef
 
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,300}?charset\s*=\s*["']?([A-Za-z0-9_.:-]{1,40})""", re.I)
 
@@ -76,8 +79,9 @@ def _date(value: str | None, defects: list[str]) -> datetime | None:
 
 
 def _attachments(structure: Structure, options: ParseOptions, defects: list[str]) -> list[ParsedAttachment]:
-    out = []
-    for index, node in enumerate(structure.attachments, start=1):
+    """Every attachment part, in mail order; a TNEF winmail.dat gives the files inside it instead."""
+    found: list[tuple[bytes, str, str, bool, str | None]] = []
+    for node in structure.attachments:
         if node.kind == "message":
             payload = node.body
             ctype = node.ctype
@@ -89,9 +93,22 @@ def _attachments(structure: Structure, options: ParseOptions, defects: list[str]
             subject = decode_words(node.children[0].header("subject", last=False) or "")
             name = (clean_line(subject, 100) + ".eml") if subject.strip() else ""
         cid = (node.header("content-id") or "").strip().strip("<>") or None
+        inline = _disposition(node) != "attachment"
+        cid = clean_line(cid, 300).replace(" ", "") if cid else None
+        inner = unpack_tnef(payload) if payload.startswith(TNEF_SIGNATURE) else None
+        if inner:
+            defects.append(f"TNEF {clean_line(name, 60) or 'winmail.dat'}: {len(inner)} file(s) unpacked")
+            found.extend((data, inner_name, mimetypes.guess_type(inner_name, strict=False)[0] or "application/octet-stream",
+                          False, None) for inner_name, data in inner)
+        else:
+            found.append((payload, name, ctype, inline, cid))
+    out: list[ParsedAttachment] = []
+    unnamed: dict[str, int] = {}
+    for payload, name, ctype, inline, cid in found:
         name = re.sub(r"[\x00-\x1f\x7f]", "", fix_surrogates(name))[:1000]
-        out.append(make_attachment(payload, name, ctype, index,
-                                   _disposition(node) != "attachment", clean_line(cid, 300) if cid else None,
+        main = ctype.split("/", 1)[0]
+        unnamed[main] = unnamed.get(main, 0) + (0 if name else 1)
+        out.append(make_attachment(payload, name, ctype, unnamed[main] or 1, inline, cid,
                                    options.exclude_attachment_types))
     return out
 

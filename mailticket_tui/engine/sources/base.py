@@ -38,6 +38,7 @@ class SourceConfig:
     verify_certificate: bool = True
     login: str = ""
     password: str = field(default="", repr=False)
+    oauth_token: str = field(default="", repr=False)  # an OAuth2 access token: log in with XOAUTH2/OAUTHBEARER
     mailbox: str = "INBOX"
     pop3_auth: str = "USER"  # USER | APOP | PLAIN | LOGIN | CRAM-MD5
     timeout: float = 30.0

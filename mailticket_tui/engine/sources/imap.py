@@ -15,11 +15,14 @@ Choices worth knowing:
 * imapclient sets imaplib's debug level to 5, which formats every response (whole message bodies)
   even with logging off: 5x slower fetches. We set it to 0 and silence imaplib's command ring,
   which also keeps the LOGIN line (with the password) out of memory.
+* An OAuth2 inbox (config.oauth_token) logs in with AUTHENTICATE XOAUTH2 (imapclient's oauth2_login), or
+  OAUTHBEARER when the server offers only that.
 """
 from __future__ import annotations
 
 import logging
 import re
+import socket
 from contextlib import contextmanager
 from typing import BinaryIO, Iterable, Iterator
 
@@ -151,17 +154,30 @@ class ImapSource:
     def _login(self) -> None:
         cfg, client = self.config, self._client
         try:
-            client.login(cfg.login, cfg.password)
+            if cfg.oauth_token:
+                self._token_login()
+            else:
+                client.login(cfg.login, cfg.password)
         except LoginError as exc:
             hint = " (server requires TLS: set tls to ssl or starttls)" if b"LOGINDISABLED" in self._safe_caps() else ""
-            raise SourceError("auth", f"{self.where} refused login {cfg.login!r}: {_text(exc)}{hint}; check login "
-                                      "and password") from None
+            fix = ("the OAuth2 consent may not cover this mailbox: authorize again as its user" if cfg.oauth_token
+                   else "check login and password")
+            raise SourceError("auth", f"{self.where} refused login {cfg.login!r}: {_text(exc)}{hint}; {fix}") from None
         except Exception as exc:  # noqa: BLE001
             raise connect_error(exc, self.where, cfg) from None
         sock = client.socket()
         self.tls_version = sock.version() if hasattr(sock, "version") else None
         with self._guard("reading capabilities"):
             self._caps = tuple(client.capabilities())
+
+    def _token_login(self) -> None:
+        """AUTHENTICATE XOAUTH2, or OAUTHBEARER (RFC 7628) when the server offers only that."""
+        cfg, client = self.config, self._client
+        caps = self._safe_caps()
+        if b"AUTH=XOAUTH2" not in caps and b"AUTH=OAUTHBEARER" in caps:
+            client.oauthbearer_login(cfg.login, cfg.oauth_token)
+        else:
+            client.oauth2_login(cfg.login, cfg.oauth_token)
 
     def _safe_caps(self) -> tuple[bytes, ...]:
         try:
@@ -378,6 +394,36 @@ class ImapSource:
     def size_of(self, key: str) -> int | None:
         """RFC822.SIZE as listed (None if the message was not listed in this session)."""
         return self._sizes.get(self._uid(key))
+
+    # ---- IDLE (RFC 2177), for engine/idle.py: waiting only, never reading or changing mail -----------------
+    def idle_start(self) -> None:
+        with self._guard(f"starting IDLE on {self.folder!r}"):
+            self._client.idle()
+
+    def idle_wait(self, timeout: float) -> list:
+        """Untagged responses that arrive within `timeout` seconds ([] on timeout, and also when the server
+        closed the connection: imapclient swallows that EOF, so the caller checks the link then)."""
+        with self._guard(f"waiting in IDLE on {self.folder!r}"):
+            return self._client.idle_check(timeout)
+
+    def idle_end(self) -> list:
+        """DONE; the untagged responses received meanwhile. Raises SourceError when the link is dead."""
+        with self._guard(f"ending IDLE on {self.folder!r}"):
+            return list(self._client.idle_done()[1])
+
+    def noop(self) -> list:
+        """NOOP as a health check; the untagged responses it brought (EXISTS when mail arrived)."""
+        with self._guard(f"checking the connection to {self.where}"):
+            return list(self._client.noop()[1])
+
+    def interrupt(self) -> None:
+        """From another thread: shut the socket down, which wakes a blocked idle_wait at once."""
+        client = self._client
+        self._broken = True
+        try:
+            client.socket().shutdown(socket.SHUT_RDWR)
+        except (AttributeError, OSError):  # not connected, or already closed
+            pass
 
     # ---- writing ------------------------------------------------------------------------------
     def delete(self, keys: Iterable[str]) -> bool:

@@ -17,7 +17,8 @@ Choices worth knowing:
   mechanism the server's CAPA SASL line does not list is refused before AUTH is sent; no initial response
   is used (one round trip more, but no 255-octet command limit to watch). DIGEST-MD5, which the reference
   lists, is refused before connecting: RFC 6331 made it Historic and the reference's own Net_POP3 has it
-  disabled; CRAM-MD5 is the challenge-response method to use instead.
+  disabled; CRAM-MD5 is the challenge-response method to use instead. An OAuth2 inbox (config.oauth_token)
+  logs in with AUTH XOAUTH2, or OAUTHBEARER when that is the only token mechanism offered.
 """
 from __future__ import annotations
 
@@ -28,12 +29,14 @@ import hmac
 import poplib
 from typing import BinaryIO, Callable, Iterable, Iterator
 
+from ..oauth import sasl
 from .base import (FolderState, RemoteMessage, SourceConfig, SourceError, connect_error, make_ssl_context,
                    session_error)
 
 _PIECE = 64 * 1024  # longest piece of a line read at once while streaming RETR/TOP
 SASL_METHODS = ("PLAIN", "LOGIN", "CRAM-MD5")
 METHODS = ("USER", "APOP", *SASL_METHODS)
+TOKEN_METHODS = ("XOAUTH2", "OAUTHBEARER")  # an OAuth2 inbox's login (RFC 7628; XOAUTH2 is its older twin)
 _SASL_ROUNDS = 3  # challenges answered at most before giving up (LOGIN needs two, the others one)
 
 
@@ -66,12 +69,12 @@ class Pop3Source:
         cfg = self.config
         if cfg.tls not in ("ssl", "starttls", "none"):
             raise SourceError("tls", f"unknown tls mode {cfg.tls!r} for {cfg.name}: use ssl, starttls or none")
-        method = (cfg.pop3_auth or "USER").upper()
+        method = _method(cfg)
         if method == "DIGEST-MD5":
             raise SourceError("auth", f"pop3_auth \"DIGEST-MD5\" of {cfg.name} is obsolete (RFC 6331), so nothing was "
                                       "sent; set pop3_auth = \"CRAM-MD5\" (or PLAIN or USER with tls = \"ssl\" or "
                                       "\"starttls\")")
-        if method not in METHODS:
+        if method not in METHODS + TOKEN_METHODS:
             raise SourceError("auth", f"pop3_auth {cfg.pop3_auth!r} is not supported for {cfg.name}: use "
                                       f"{', '.join(METHODS)}")
         if (cfg.mailbox or "INBOX").upper() != "INBOX":
@@ -120,7 +123,7 @@ class Pop3Source:
 
     def _login(self) -> None:
         cfg, pop = self.config, self._pop
-        method = (cfg.pop3_auth or "USER").upper()
+        method = _method(cfg)
         try:
             if method == "APOP":
                 pop.apop(cfg.login, cfg.password)
@@ -134,8 +137,9 @@ class Pop3Source:
             if "APOP not supported" in text:
                 raise SourceError("auth", f"{self.where} offers no APOP (no timestamp in its greeting); set "
                                           "pop3_auth = \"USER\"") from None
-            raise SourceError("auth", f"{self.where} refused login {cfg.login!r} ({method}): {text}; check login "
-                                      "and password") from None
+            fix = ("the OAuth2 consent may not cover this mailbox: authorize again as its user" if cfg.oauth_token
+                   else "check login and password")
+            raise SourceError("auth", f"{self.where} refused login {cfg.login!r} ({method}): {text}; {fix}") from None
         except SourceError:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -145,12 +149,14 @@ class Pop3Source:
         """AUTH <method> (RFC 5034): answer each "+ challenge" until +OK; -ERR raises error_proto."""
         cfg, pop = self.config, self._pop
         offered = [m.upper() for m in self._caps.get("SASL", [])]
+        if method == "XOAUTH2" and method not in offered and "OAUTHBEARER" in offered:
+            method = "OAUTHBEARER"
         if method not in offered:
             usable = [m for m in SASL_METHODS if m in offered] + ["USER"]
             raise SourceError("auth", f"{self.where} does not offer AUTH {method} (its SASL mechanisms: "
                                       f"{' '.join(offered) or 'none'}), so no credentials were sent; set pop3_auth to "
                                       f"{' or '.join(usable)}")
-        answer = _responder(method, cfg.login.encode("utf-8"), cfg.password.encode("utf-8"))
+        answer = _responder(method, cfg.login.encode("utf-8"), (cfg.oauth_token or cfg.password).encode("utf-8"))
         resp = pop._shortcmd(f"AUTH {method}")  # a "+ challenge" line, or -ERR (raised as error_proto)
         rounds = 0
         while not resp.startswith(b"+OK"):
@@ -309,8 +315,19 @@ class Pop3Source:
                                       "email_storage = \"delete\" or \"keep\", or switch the inbox to IMAP")
 
 
+def _method(cfg: SourceConfig) -> str:
+    """The login method: a token login for OAuth2 inboxes, else pop3_auth."""
+    return "XOAUTH2" if cfg.oauth_token else (cfg.pop3_auth or "USER").upper()
+
+
 def _responder(method: str, login: bytes, password: bytes) -> Callable[[bytes], bytes | None]:
-    """The client side of one SASL mechanism: challenge -> response, None when it has nothing more to say."""
+    """The client side of one SASL mechanism: challenge -> response, None when it has nothing more to say.
+    For XOAUTH2/OAUTHBEARER `password` is the access token; a refusal comes as a JSON challenge, answered
+    with an empty line (RFC 7628 section 3.2.3), after which the server says -ERR."""
+    if method in TOKEN_METHODS:
+        build = sasl.xoauth2 if method == "XOAUTH2" else sasl.oauthbearer
+        replies = iter([build(login.decode("utf-8"), password.decode("utf-8")), b""])
+        return lambda _challenge: next(replies, None)
     if method == "CRAM-MD5":  # RFC 2195: the login, a space, the hex HMAC-MD5 of the challenge
         sent: list[bytes] = []
 

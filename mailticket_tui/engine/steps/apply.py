@@ -1,10 +1,13 @@
-"""The writing steps: create or update the ticket, attachments, additional contacts, stimuli, threading refs
-and the audit trail. In a dry run (replay) they only say what they would do.
+"""The writing steps: create or update the ticket, attachments, additional contacts, stimuli, threading refs,
+the audit trail and the notifications those events fire (Outbox rows in the same transaction). In a dry run
+(replay) they only say what they would do.
 """
 from __future__ import annotations
 
 from ...store.models import MessageRef, Person, Ticket, naive_utc
 from .. import tickets
+from ..notifications import Cause, fire, lifecycle_event
+from ..ticket_files import attach_files
 from ..parse import sanitize_html, text_to_html
 from ..people import create_person
 from ..tickets import (
@@ -87,43 +90,59 @@ def _update(ctx: Context, ticket: Ticket) -> Outcome:
                   date=naive_utc(ctx.parsed.date))
     ctx.note(f"update: {ticket.ref}: new part ({new_part.method}) added to {log}")
     changed = [log]
+    before = ticket.status
     if ctx.reopen:
-        state = apply_stimulus(ticket, ctx.inbox.reopen_stimulus)
-        ctx.note(f"update: {ticket.ref} reopened with {ctx.inbox.reopen_stimulus} -> {state}")
-        changed.append("status")
+        stimulus = ctx.inbox.reopen_stimulus
+        state = apply_stimulus(ticket, stimulus)
+        ctx.note(f"update: {ticket.ref} reopened with {stimulus} -> {state}")
     else:
-        changed += _stimuli(ctx, ticket)
-    _finish(ctx, ticket, changed, "updated-by-mail", creating=False)
+        stimulus = _stimuli(ctx, ticket)
+    if stimulus:
+        changed.append("status")
+    public = body if log == "public_log" else ""  # a private entry's text never goes out in a notification
+    _finish(ctx, ticket, changed, "updated-by-mail", creating=False, log_html=public,
+            transition=f"{stimulus}: {before} -> {ticket.status}" if stimulus else "")
+    if stimulus:
+        event_id = record_event(ticket, f"stimulus:{stimulus}", ctx.message_row)
+        event = lifecycle_event(stimulus)
+        if event:
+            ctx.trace.extend(fire(ctx.settings, ticket, event, _cause(ctx, public), event_id))
     return Outcome("update", "processed", f"updated {ticket.ref}", ticket)
 
 
-def _stimuli(ctx: Context, ticket: Ticket) -> list[str]:
+def _stimuli(ctx: Context, ticket: Ticket) -> str | None:
+    """The inbox's stimulus for the ticket's state (resolved -> ev_reopen...), applied; None when none applies."""
     stimulus = ctx.inbox.stimuli.get(ticket.status)
     if not stimulus:
-        return []
+        return None
     try:
         state = apply_stimulus(ticket, stimulus)
     except TicketError as exc:
         ctx.note(f"stimulus: {exc}; not applied")
-        return []
+        return None
     ctx.note(f"stimulus: {stimulus} applied -> {state}")
-    return ["status"]
+    return stimulus
 
 
-def _finish(ctx: Context, ticket: Ticket, changed: list[str], event: str, creating: bool) -> None:
+def _cause(ctx: Context, log_html: str = "") -> Cause:
+    parsed = ctx.parsed
+    return Cause(ctx.sender_email, ctx.sender_name, log_html, ctx.message_row,
+                 bool(parsed.auto_submitted or parsed.auto_kind))
+
+
+def _finish(ctx: Context, ticket: Ticket, changed: list[str], event: str, creating: bool, log_html: str = "",
+            transition: str = "") -> None:
     """What both creation and update do after the main write."""
-    kept = [a for a in ctx.attachments if a.action in ("keep", "resized")]
-    for att in kept:
-        add_attachment(ticket, att.filename, att.content_type, att.payload, att.inline, att.content_id,
-                       message=ctx.message_row)
-    if kept:
+    if attach_files(ticket, ctx.attachments, ctx.settings.engine.big_files_dir, ctx.message_row, ctx.note):
         changed.append("attachments")
     changed += _contacts(ctx, ticket, creating)
     if ctx.parsed.message_id:
         MessageRef.insert(message_id=ctx.parsed.message_id, ticket=ticket).on_conflict_ignore().execute()
-    record_change(ticket, ctx.sender_email, changed, f"{event} from message <{ctx.parsed.message_id or '?'}>",
-                  ctx.message_row)
-    record_event(ticket, event, ctx.message_row)
+    summary = f"{event} from message <{ctx.parsed.message_id or '?'}>" + (f"; {transition}" if transition else "")
+    record_change(ticket, ctx.sender_email, changed, summary, ctx.message_row)
+    event_id = record_event(ticket, event, ctx.message_row)
+    ctx.trace.extend(fire(ctx.settings, ticket, "created_by_mail" if creating else "updated_by_mail",
+                          _cause(ctx, log_html), event_id))
 
 
 def _contacts(ctx: Context, ticket: Ticket, creating: bool) -> list[str]:

@@ -1,5 +1,6 @@
-"""Which ticket a reply belongs to: our own Message-IDs, stored Message-IDs, then the title pattern.
-Then the rules on what was found: class mismatch, resolved/closed tickets, replies from strangers.
+"""Which ticket a reply belongs to: our own Message-IDs (and a former iTop's, by legacy_ref), stored
+Message-IDs, then the title pattern. Then the rules on what was found: class mismatch, resolved/closed
+tickets (the inbox's `stimuli` for that state first, else closed_ticket_behavior), replies from strangers.
 """
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from peewee import fn
 from ...store.models import MessageRef, Person, Ticket, TicketContact
 from ..lifecycle import lifecycle
 from ..parse import safe_regex
-from ..threading import store_secret, ticket_ref_from_message_id
+from ..threading import legacy_ref_from_message_id, store_secret, ticket_ref_from_message_id
 from .context import Context, Outcome
 
 
@@ -19,6 +20,7 @@ def _thread_ids(ctx: Context) -> list[str]:
 
 
 def _by_our_ids(ctx: Context, ids: list[str]) -> Ticket | None:
+    """Our signed Message-IDs (notifications we sent), then a former iTop's ids mapped by legacy_ref."""
     if not ids:
         return None
     secret = store_secret()
@@ -29,6 +31,14 @@ def _by_our_ids(ctx: Context, ids: list[str]) -> Ticket | None:
             if ticket:
                 ctx.note(f"related: {ref} from our Message-ID <{mid}>")
                 return ticket
+    legacy = {mid: key for mid in ids[:200] if (key := legacy_ref_from_message_id(mid))}
+    if legacy:  # one query for all of them; the newest id that a ticket holds wins
+        held = {t.legacy_ref: t for t in Ticket.select().where(Ticket.legacy_ref.in_(set(legacy.values())))
+                .order_by(Ticket.id.desc())}
+        for mid, key in legacy.items():
+            if key in held:
+                ctx.note(f"related: {held[key].ref} from the iTop Message-ID <{mid}> ({key})")
+                return held[key]
     return None
 
 
@@ -100,6 +110,16 @@ def _closed_rule(ctx: Context, ticket: Ticket) -> Outcome | None:
     if ticket.status not in cycle.done_states:
         ctx.related = ticket
         return None
+    stimulus = ctx.inbox.stimuli.get(ticket.status)
+    if stimulus and cycle.target(ticket.status, stimulus) is not None:
+        # the admin said what a reply does in this state (e.g. resolved -> ev_reopen): that wins over
+        # closed_ticket_behavior, which decides only for states without a stimulus
+        ctx.related = ticket
+        ctx.note(f"related: {ticket.ref} is {ticket.status}; stimuli[{ticket.status}] = {stimulus} applies")
+        return None
+    if stimulus:
+        ctx.note(f"related: stimuli[{ticket.status}] = {stimulus} is not a transition of {ticket.klass}; "
+                 f"closed_ticket_behavior decides")
     rule = ctx.inbox.closed_ticket_behavior
     if rule == "reject":
         ctx.note(f"related: {ticket.ref} is {ticket.status}; closed_ticket_behavior = reject")
