@@ -102,7 +102,8 @@ class EngineSettings:
         default="", group="Errors")
     big_email_behavior: str = spec(
         "enum", "A message over maximum_email_size: error (a record in error, as the reference), or ticket (saved to "
-        "big_files_dir, then its headers make or update a ticket that gets a warning file saying where it is).",
+        "big_files_dir, then its headers make or update a ticket that gets a warning file saying where it is; "
+        "without big_files_dir it stays an error, so the mail is never lost).",
         ("error", "ticket"), default="error", group="Errors")
     exclude_attachment_types: tuple[str, ...] = spec(
         "str_list", "MIME types of attachments that are dropped.", factory=lambda: DEFAULT_EXCLUDE_ATTACHMENT_TYPES,

@@ -164,3 +164,13 @@ def test_too_big_mail_makes_a_ticket_with_a_warning(tmp_path, store_url, capsys)
     assert warning.filename == "warning-big-mail.txt" and str(saved) in bytes(warning.blob.data).decode()
     record = MailMessage.get()
     assert record.status == "processed" and record.size == len(raw)
+
+
+def test_too_big_mail_without_big_files_dir_stays_an_error(tmp_path, store_url, capsys) -> None:
+    """big_email_behavior = ticket with nowhere to save the mail: no ticket, an error record, the mail kept."""
+    raw = html_mail("<p>huge</p>", attachments=[("scan.pdf", "application/pdf", b"%PDF-1.4\n" + b"x" * 200_000)],
+                    subject="Huge scan")
+    run(tmp_path, store_url, capsys, [raw], maximum_email_size="100K", big_email_behavior="ticket")
+    assert Ticket.select().count() == 0
+    record = MailMessage.get()
+    assert record.status == "error" and record.error.startswith("message too big")

@@ -433,7 +433,9 @@ class InboxPass:
             finally:
                 partial.unlink(missing_ok=True)
             saved = f"; saved to {target}"
-        if self.settings.engine.big_email_behavior == "ticket":  # its headers make the ticket, a warning says where
+        if self.settings.engine.big_email_behavior == "ticket" and saved:
+            # its headers make the ticket, a warning says where; never without a saved copy (a delete inbox
+            # would then lose the mail): without big_files_dir it stays an error record
             row = process_message(self.settings, self.inbox, where, standin_mail(raw_headers, where.size, reason,
                                                                                   str(target)), state)
         else:
