@@ -850,10 +850,10 @@ class Services:
             ticket = _ticket(ref)
             state = apply_stimulus(ticket, stimulus)
             record_change(ticket, who, ["status"], f"{stimulus} -> {state}")
-            event_id = record_event(ticket, f"stimulus:{stimulus}")
+            record_event(ticket, f"stimulus:{stimulus}")
             event = lifecycle_event(stimulus)
             if event:
-                fire(self.settings, ticket, event, Cause(author_name=who), event_id)
+                fire(self.settings, ticket, event, Cause(author_name=who))
             if ticket.closed:
                 _release_kept_mail(ticket)
         return state
@@ -867,9 +867,9 @@ class Services:
             ticket = _ticket(ref)
             add_log_entry(ticket, log, who, "", html)
             record_change(ticket, who, [log], f"{log} entry by {who}")
-            event_id = record_event(ticket, f"log:{log}")
+            record_event(ticket, f"log:{log}")
             fire(self.settings, ticket, "log_entry" if public else "private_log_entry",
-                 Cause(author_name=who, log_html=html), event_id)
+                 Cause(author_name=who, log_html=html))
 
     def ticket_legacy_ref(self, ref: str, legacy: str, who: str | None = None) -> str:
         """Give a ticket its identity in a former iTop ("UserRequest::123", "" to clear it): mail answering

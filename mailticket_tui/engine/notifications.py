@@ -2,7 +2,7 @@
 for "created by mail", "updated by mail", lifecycle changes and case log entries).
 
 `fire` runs INSIDE the transaction of the work that caused the event (a processed mail, or an operator's
-stimulus or log entry through services): it marks the ticket's event consumed and writes one Outbox row per
+stimulus or log entry through services, after tickets.record_event): it writes one Outbox row per
 recipient, so the mail exists exactly when the work committed; outbound.send_outbox sends it afterwards.
 Each row carries our signed Message-ID (threading.make_message_id: a reply to it finds the ticket by header
 alone; it is also kept as a MessageRef of the ticket, so the runner knows a reply's parent), In-Reply-To the
@@ -32,7 +32,6 @@ from ..store.models import (
     TeamMember,
     Ticket,
     TicketContact,
-    TicketEvent,
     utcnow,
 )
 from .outbound import one_line, own_addresses
@@ -68,13 +67,14 @@ def render(template: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
-def fire(settings: Settings, ticket: Ticket, event: str, cause: Cause, event_id: int | None = None) -> list[str]:
-    """Plan the mail of every active rule for `event` on `ticket`; returns one trace line per decision."""
-    if event_id is not None:
-        TicketEvent.update(consumed=True).where(TicketEvent.id == event_id).execute()
+def fire(settings: Settings, ticket: Ticket, event: str, cause: Cause) -> list[str]:
+    """Plan the mail of every active rule for `event` on `ticket`; returns one trace line per decision.
+    No rule for the event (the default: none at all): no query."""
+    rules = [r for r in settings.notifications if r.active and r.event == event]
+    if not rules:
+        return []
     inbox_name = Inbox.select(Inbox.name).where(Inbox.id == ticket.inbox_id).scalar() if ticket.inbox_id else None
-    rules = [r for r in settings.notifications
-             if r.active and r.event == event and (not r.inboxes or inbox_name in r.inboxes)]
+    rules = [r for r in rules if not r.inboxes or inbox_name in r.inboxes]
     if not rules:
         return []
     if cause.auto:

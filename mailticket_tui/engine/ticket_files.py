@@ -61,6 +61,8 @@ def _insert(ticket: Ticket, name: str, kept: KeptAttachment, data: bytes, conten
 def attach_files(ticket: Ticket, files: list[KeptAttachment], big_files_dir: str, message=None,
                  note: Callable[[str], None] = lambda line: None) -> bool:
     """Store the files the attachments step kept; True when the ticket's attachments changed."""
+    if not files:
+        return False  # most mail: no query
     rows = list(Attachment.select().where(Attachment.ticket == ticket).order_by(Attachment.id))
     by_sha = {row.blob_id: row for row in rows}
     by_digest: dict[str, Attachment] = {}  # this mail's parts by their bytes as they came (before a resize)

@@ -229,7 +229,7 @@ def record_change(ticket: Ticket, who: str, changed: list[str], summary: str, me
     Change.insert(ticket=ticket, who=who, fields=json.dumps(changed), summary=summary, message=message).execute()
 
 
-def record_event(ticket: Ticket, kind: str, message=None) -> int:
-    """The event row (created-by-mail, updated-by-mail, stimulus:ev_x, log:public_log); notifications.fire
-    marks it consumed once its mail is planned. Returns its id."""
-    return TicketEvent.insert(ticket=ticket, kind=kind, message=message).execute()
+def record_event(ticket: Ticket, kind: str, message=None) -> None:
+    """The event row (created-by-mail, updated-by-mail, stimulus:ev_x, log:public_log). Written consumed: the
+    caller runs notifications.fire for it in the same transaction, so its mail exists exactly when it does."""
+    TicketEvent.insert(ticket=ticket, kind=kind, message=message, consumed=True).execute()

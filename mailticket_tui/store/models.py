@@ -297,8 +297,8 @@ class Change(BaseModel):
 
 
 class TicketEvent(BaseModel):
-    """created-by-mail / updated-by-mail / stimulus:ev_x / log:public_log; `consumed` once
-    engine/notifications.py planned its mail (in the same transaction)."""
+    """created-by-mail / updated-by-mail / stimulus:ev_x / log:public_log; written `consumed` by the
+    transaction that also plans its mail (engine/notifications.py); older stores may hold unconsumed rows."""
 
     ticket = ForeignKeyField(Ticket, on_delete="CASCADE", backref="events")
     kind = CharField()

@@ -103,10 +103,10 @@ def _update(ctx: Context, ticket: Ticket) -> Outcome:
     _finish(ctx, ticket, changed, "updated-by-mail", creating=False, log_html=public,
             transition=f"{stimulus}: {before} -> {ticket.status}" if stimulus else "")
     if stimulus:
-        event_id = record_event(ticket, f"stimulus:{stimulus}", ctx.message_row)
+        record_event(ticket, f"stimulus:{stimulus}", ctx.message_row)
         event = lifecycle_event(stimulus)
         if event:
-            ctx.trace.extend(fire(ctx.settings, ticket, event, _cause(ctx, public), event_id))
+            ctx.trace.extend(fire(ctx.settings, ticket, event, _cause(ctx, public)))
     return Outcome("update", "processed", f"updated {ticket.ref}", ticket)
 
 
@@ -140,9 +140,9 @@ def _finish(ctx: Context, ticket: Ticket, changed: list[str], event: str, creati
         MessageRef.insert(message_id=ctx.parsed.message_id, ticket=ticket).on_conflict_ignore().execute()
     summary = f"{event} from message <{ctx.parsed.message_id or '?'}>" + (f"; {transition}" if transition else "")
     record_change(ticket, ctx.sender_email, changed, summary, ctx.message_row)
-    event_id = record_event(ticket, event, ctx.message_row)
+    record_event(ticket, event, ctx.message_row)
     ctx.trace.extend(fire(ctx.settings, ticket, "created_by_mail" if creating else "updated_by_mail",
-                          _cause(ctx, log_html), event_id))
+                          _cause(ctx, log_html)))
 
 
 def _contacts(ctx: Context, ticket: Ticket, creating: bool) -> list[str]:
