@@ -10,14 +10,23 @@ saved here, in a worker, and the engine reads them on its next pass.
 
 Every thread worker, the app's and the screens', fails into one place (screens/base.py `WorkerFailures`):
 one notification, one log record, the view marked stale; no worker error ends the app.
+
+Cold start: only what the first screen needs is imported before it paints. Each mode's screen module is
+imported when the mode is first shown (`MODES` holds factories), dialogs when they open; the background
+engine (the runner, the steps, the protocols) is built in its own worker thread, started with the read of the
+last passes (a count over every message) once the first screen has painted. `$MAILTICKET_TUI_MODE` names the
+first mode (inboxes by default; bench/bench_tui.py starts in the Mailbox).
 """
 from __future__ import annotations
 
 import collections
+import importlib
+import os
 import sys
+import threading
 import time
 from dataclasses import replace
-from typing import Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from rich.text import Text
 from textual import work
@@ -29,24 +38,26 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker
 
-from .engine.background import BackgroundEngine, EngineState
 from .engine.events import Event, InboxFinished, InboxProgress, InboxStarted, OutboxSent, PassFinished, PassStarted
 from .screens.base import WorkerFailures
-from .screens.help import HelpScreen
-from .screens.inboxes import InboxesScreen
-from .screens.mailbox import MailboxScreen
-from .screens.people import PeopleScreen
-from .screens.settings_form import SettingsFormScreen
-from .screens.tickets import TicketsScreen
-from .screens.trace import TraceScreen
 from .services import Services
 from .settings import Settings
 from .store.db import redact_url
 from .widgets.engine_status import EngineView, InboxPass, describe_event, short_counters, stored_pass
 from .widgets.safe_text import clean
 
+if TYPE_CHECKING:
+    from .engine.background import BackgroundEngine, EngineState
+
 ENGINE_LOG_LINES = 5000
 MODE_KEYS = Binding.Group("modes", compact=True)
+
+
+def _mode(module: str, name: str) -> Callable[[], Screen]:
+    """A mode's screen factory: its module is imported when the mode is first shown, not before the first paint."""
+    def make() -> Screen:
+        return getattr(importlib.import_module(f".screens.{module}", __package__), name)()
+    return make
 
 
 class EngineReported(Message):
@@ -88,16 +99,19 @@ class MailTicketApp(WorkerFailures, App[int]):
         Binding("q", "quit", "Quit", show=False),
     ]
 
-    MODES = {"inboxes": InboxesScreen, "mailbox": MailboxScreen, "tickets": TicketsScreen, "trace": TraceScreen,
-             "people": PeopleScreen}
+    MODES = {"inboxes": _mode("inboxes", "InboxesScreen"), "mailbox": _mode("mailbox", "MailboxScreen"),
+             "tickets": _mode("tickets", "TicketsScreen"), "trace": _mode("trace", "TraceScreen"),
+             "people": _mode("people", "PeopleScreen")}
 
     engine_view: reactive[EngineView] = reactive(EngineView, always_update=False)
 
-    def __init__(self, services: Services, *, start_engine: bool = True) -> None:
+    def __init__(self, services: Services, *, start_engine: bool = True, first_mode: str = "inboxes") -> None:
         super().__init__()
         self.services = services
         self.start_engine = start_engine
-        self.engine = BackgroundEngine(services, self._engine_report)
+        self.first_mode = first_mode
+        self._engine: BackgroundEngine | None = None
+        self._engine_lock = threading.Lock()
         self.engine_log: collections.deque[str] = collections.deque(maxlen=ENGINE_LOG_LINES)
         self.engine_events: Signal[list[Event]] = Signal(self, "engine-events")
         self.crash: str = ""
@@ -105,15 +119,34 @@ class MailTicketApp(WorkerFailures, App[int]):
         self._reports: collections.deque[Event | EngineState] = collections.deque()
         self._outbox_reported = False  # an OutboxSent came during the current pass
 
+    @property
+    def engine(self) -> BackgroundEngine:
+        """The background engine, built at first use: its modules are the heaviest and the first paint needs
+        none of them (the engine worker builds it in its own thread)."""
+        with self._engine_lock:  # the worker's thread or a key on the event loop, whichever comes first
+            if self._engine is None:
+                from .engine.background import BackgroundEngine
+
+                self._engine = BackgroundEngine(self.services, self._engine_report)
+        return self._engine
+
+    def _stop_engine(self) -> None:
+        if self._engine is not None:
+            self._engine.stop()
+
     # -- modes -----------------------------------------------------------------------------------------
     def on_mount(self) -> None:
         config = str(self.services.config_path) if self.services.config_path else "no config file"
         self.sub_title = clean(f"{redact_url(self.services.store_url)} · {config}", limit=200)
+        self.switch_mode(self.first_mode)
+        self.call_after_refresh(self._start_background)
+
+    def _start_background(self) -> None:
+        """After the first screen painted: the engine's imports and the store's last passes (a count over
+        every message) would otherwise compete with the first page for the processor."""
         if self.start_engine:
-            self.engine_view = EngineView(self.engine.state)
             self._run_engine()
         self._load_stored_passes()
-        self.switch_mode("inboxes")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -130,17 +163,23 @@ class MailTicketApp(WorkerFailures, App[int]):
     async def open_mailbox(self, inbox: str, message_id: int | None = None, status: str | None = None) -> None:
         """Switch to the Mailbox mode showing `inbox` (and open one message's detail, or show only the
         messages in `status`, when given)."""
+        from .screens.mailbox import MailboxScreen
+
         await self.switch_mode("mailbox")
         screen = self.screen
         if isinstance(screen, MailboxScreen):
             screen.show_inbox(inbox, message_id, status)
 
     def action_show_help(self) -> None:
+        from .screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     # -- global settings -------------------------------------------------------------------------------
     def action_edit_settings(self) -> None:
         """The global settings form (`g` in the Inboxes mode, or the command palette)."""
+        from .screens.settings_form import SettingsFormScreen
+
         self.push_screen(SettingsFormScreen(self.services.settings), self._settings_edited)
 
     def _settings_edited(self, settings: Settings | None) -> None:
@@ -154,7 +193,8 @@ class MailTicketApp(WorkerFailures, App[int]):
         self.post_message(GlobalSettingsSaved())
 
     def on_global_settings_saved(self, _: GlobalSettingsSaved) -> None:
-        self.engine.reload()  # periodicity, IDLE and concurrency apply now (a stopped engine ignores it)
+        if self._engine is not None:
+            self._engine.reload()  # periodicity, IDLE and concurrency apply now (a stopped engine ignores it)
         self.notify("Saved the global settings; the engine uses them from its next pass.")
 
     # -- background engine -----------------------------------------------------------------------------
@@ -173,12 +213,17 @@ class MailTicketApp(WorkerFailures, App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine", name="run the background engine")
     def _run_engine(self) -> None:
-        self.engine.run()
+        """Builds the engine here (unless a key did first), so its imports stay off the event loop."""
+        engine = self.engine
+        self._engine_report(engine.state)
+        engine.run()
 
     def worker_failed(self, worker: Worker, line: str) -> None:
         """The engine loop only ends this way on a bug (a failed pass is reported by the engine itself): the
         status bar must not keep saying it runs."""
         if worker.group == "engine":
+            from .engine.background import EngineState
+
             passes = self.engine_view.state.passes if self.engine_view.state else 0
             self.engine_view = replace(self.engine_view, state=EngineState("stopped", last_error=line, passes=passes),
                                        current="")
@@ -196,6 +241,8 @@ class MailTicketApp(WorkerFailures, App[int]):
         self.post_message(EngineReported())
 
     def on_engine_reported(self, _: EngineReported) -> None:
+        from .engine.background import EngineState  # loaded already: the engine sent the reports
+
         batch: list[Event] = []
         view = self.engine_view
         while self._reports:
@@ -241,10 +288,10 @@ class MailTicketApp(WorkerFailures, App[int]):
             self.notify("The background engine is off in this session.", severity="warning")
 
     def on_unmount(self) -> None:
-        self.engine.stop()
+        self._stop_engine()
 
     async def action_quit(self) -> None:
-        self.engine.stop()
+        self._stop_engine()
         self.exit(0)
 
     # -- crashes ----------------------------------------------------------------------------------------
@@ -253,20 +300,30 @@ class MailTicketApp(WorkerFailures, App[int]):
         error = self._exception
         first = (str(error).strip().splitlines() or [""])[0] if error else ""
         self.crash = clean(f"{type(error).__name__}: {first}" if error else "unknown error", limit=300)
-        self.engine.stop()
+        self._stop_engine()
         self.bell()
         self._exit_renderables.append(Text(f"mailticket: the TUI stopped on an internal error: {self.crash}"))
         self._close_messages_no_wait()
 
 
-def build_app(services: Services, *, start_engine: bool = True) -> MailTicketApp:
+def build_app(services: Services, *, start_engine: bool = True, first_mode: str = "inboxes") -> MailTicketApp:
     """The app for these services; the CLI and the tests build it here."""
-    return MailTicketApp(services, start_engine=start_engine)
+    return MailTicketApp(services, start_engine=start_engine, first_mode=first_mode)
 
 
 def run_tui(services: Services) -> int:
-    """Run the TUI until the user quits; returns the process exit code (1 after a crash, one line on stderr)."""
-    app = build_app(services)
+    """Run the TUI until the user quits; returns the process exit code (1 after a crash, 2 for an unknown
+    $MAILTICKET_TUI_MODE, one line on stderr)."""
+    first_mode = os.environ.get("MAILTICKET_TUI_MODE") or "inboxes"
+    if first_mode not in MailTicketApp.MODES:
+        print(f"mailticket: MAILTICKET_TUI_MODE={clean(first_mode, limit=40)} is not a mode; use one of "
+              f"{', '.join(MailTicketApp.MODES)}", file=sys.stderr)
+        return 2
+    # textual-image asks the terminal what it can draw when it is imported (widgets/inline_image.py, whatever
+    # terminal_images says), and once Textual owns the terminal the answers would arrive as key presses ("?"
+    # opened the help): so it is imported now, not when the first detail opens
+    importlib.import_module("textual_image.widget")
+    app = build_app(services, first_mode=first_mode)
     try:
         app.run()
     except Exception as exc:  # noqa: BLE001 - never a traceback with locals on the terminal

@@ -13,20 +13,15 @@ import re
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from peewee import JOIN, fn
+from peewee import JOIN, Tuple, fn
 
-from .directory import PersonInfo
-from .engine import leases
+from .engine import leases, records
 from .engine.events import EventSink, PassFinished, ignore_events
 from .engine.lifecycle import lifecycle
-from .engine.parse import html_to_text, parse_message, text_to_html
-from .engine.runner import run_pass, source_config
+from .engine import parse  # its modules load on first use (engine/parse/__init__.py): not for the first screen
 from .engine.sources import SourceError, open_source
-from .engine.steps import AbortProcessing, Context, run_steps
-from .engine.notifications import Cause, fire, lifecycle_event
-from .engine.outbound import one_line
 from .engine.tickets import (
     ENUMS,
     TicketError,
@@ -34,7 +29,6 @@ from .engine.tickets import (
     apply_stimulus,
     enum_label,
     record_change,
-    record_event,
 )
 from .settings import (
     EngineSettings,
@@ -52,7 +46,6 @@ from .store import default_store_url, open_store
 from .store.models import (
     Attachment,
     CaseLogEntry,
-    Change,
     DebugTrace,
     Inbox,
     InboxState,
@@ -69,7 +62,12 @@ from .store.models import (
     utcnow,
 )
 from .store.settings_store import load_settings, save_inbox, save_settings, store_is_empty
-from .unknown_callers import CallerPlan, caller_plan, create_callers
+
+if TYPE_CHECKING:  # the runner, the steps, notifications and mail sending load where they are used: not for a TUI's
+    # first paint, nor for a CLI command that lists rows
+    from .directory import PersonInfo
+    from .engine.steps import Context
+    from .unknown_callers import CallerPlan
 
 PAGE = 50
 
@@ -92,6 +90,18 @@ class InboxInfo:
 
 
 @dataclass(frozen=True)
+class MessageCursor:
+    """A message's place in the Mailbox order, its sort key as stored: (date, id), date None for undated mail.
+
+    Keyset pages start after or before a cursor, so a page costs the same wherever it is (no OFFSET scan) and
+    rows added or removed elsewhere never shift it. `date` is the value the store returned, passed back as is.
+    """
+
+    date: Any
+    id: int
+
+
+@dataclass(frozen=True)
 class MessageInfo:
     id: int
     inbox: str
@@ -109,6 +119,7 @@ class MessageInfo:
     on_server: bool
     uidvalidity: int = 0  # the folder's UIDVALIDITY when it was seen; 0 for POP3 and Maildir
     duplicate_of: int | None = None  # the first record of the same mail, for a `duplicate`
+    cursor: MessageCursor | None = field(default=None, compare=False, repr=False)  # where keyset pages start
 
     def as_json(self) -> dict:
         return {"id": self.id, "inbox": self.inbox, "folder": self.folder, "uid": self.uid,
@@ -161,6 +172,7 @@ class TicketSummary:
     team: str = ""
     agent: str = ""  # "First Last", else the address
     service: str = ""
+    id: int = 0  # the store id: where the Tickets list's keyset pages start (not part of the JSON)
 
     def as_json(self) -> dict:
         return {"ref": self.ref, "class": self.klass, "title": self.title, "status": self.status,
@@ -555,7 +567,9 @@ class Services:
         self.reload()
 
     def delete_inbox(self, name: str) -> None:
+        """The inbox and its mail records go; its tickets keep their threads and history (records.py)."""
         with database_proxy.atomic():
+            records.delete_records(MailMessage.inbox.in_(Inbox.select(Inbox.id).where(Inbox.name == name)))
             Inbox.delete().where(Inbox.name == name).execute()
         self.reload()
 
@@ -598,6 +612,8 @@ class Services:
         if stored and not (inbox.password or inbox.password_env or inbox.password_file):
             inbox = replace(inbox, password=stored.password, password_env=stored.password_env,
                             password_file=stored.password_file)
+        from .engine.runner import source_config
+
         return test_connection(source_config(inbox, self.settings))
 
     # -- global settings --------------------------------------------------------------------------
@@ -629,6 +645,8 @@ class Services:
     def run_once(self, only: list[str] | None = None, sink: EventSink = ignore_events,
                  stop: threading.Event | None = None, owner: str | None = None, hold: bool = False) -> PassFinished:
         """One pass with the store's current settings; `hold` keeps the leases (a daemon's passes)."""
+        from .engine.runner import run_pass
+
         self.reload()
         return run_pass(self.settings, only, owner, sink, stop, hold)
 
@@ -642,24 +660,37 @@ class Services:
 
     # -- messages ---------------------------------------------------------------------------------
     def list_messages(self, inbox: str = "", status: str = "", text: str = "", offset: int = 0,
-                      limit: int | None = PAGE, by_date: bool = False) -> list[MessageInfo]:
+                      limit: int | None = PAGE, by_date: bool = False, *, after: MessageCursor | None = None,
+                      before: MessageCursor | None = None, last: bool = False) -> list[MessageInfo]:
         """Newest first: by store id (arrival here), or by the mail's Date (`by_date`, what a Date column
-        shows; undated mail last, arrival breaking ties)."""
+        shows; undated mail last, arrival breaking ties).
+
+        Keyset pages, always in the Date order: the `limit` rows `after` a row's cursor, the `limit` rows just
+        `before` it, or the `last` `limit` rows (`by_date` with neither and no offset: the first page). Each
+        starts where the mail_message (inbox, [status,] date, id) indexes hold its cursor, so the last page
+        costs what the first does; `offset` (the CLI's --page) reads and skips every row before its page."""
         # Ticket.id too: a joined instance without its id would blank the row's ticket_id (peewee).
-        query = (MailMessage.select(MailMessage, Inbox.name, Ticket.id, Ticket.ref)
-                 .join(Inbox).switch(MailMessage).join(Ticket, JOIN.LEFT_OUTER))
-        if inbox:
-            query = query.where(Inbox.name == inbox)
-        if status:
-            query = query.where(MailMessage.status == status)
-        if text:
-            like = f"%{text}%"
-            query = query.where(MailMessage.subject ** like | MailMessage.from_addr ** like | MailMessage.error ** like)
+        query = _message_filters(MailMessage.select(MailMessage, Inbox.name, Ticket.id, Ticket.ref)
+                                 .join(Inbox).switch(MailMessage).join(Ticket, JOIN.LEFT_OUTER), inbox, status, text)
+        if after or before or last or (by_date and limit and not offset):
+            if offset or not limit or (after and before):
+                raise ValueError("a keyset page takes a limit and one starting point, no offset")
+            return [_message_info(r) for r in _keyset_page(query, limit, after, before, last)]
         order = (MailMessage.date.desc(nulls="LAST"), MailMessage.id.desc()) if by_date else (MailMessage.id.desc(),)
         query = query.order_by(*order).offset(offset)
         if limit:
             query = query.limit(limit)
         return [_message_info(r) for r in query]
+
+    def count_messages(self, inbox: str = "", status: str = "", text: str = "",
+                       before: MessageCursor | None = None) -> int:
+        """How many messages match; with `before`, how many come before that cursor in the Date order (where a
+        keyset page starts, for "rows 201-300 of 1234"). Reads every matching index entry: the TUI counts in
+        a worker once the page is shown."""
+        query = _message_filters(MailMessage.select(), inbox, status, text)
+        if before is None:
+            return query.count()
+        return sum(query.where(condition).count() for condition, _ in _keyset_ranges(before, forward=False))
 
     def scan_mailbox(self, name: str):
         """The server folder joined with the store now (see engine/scan.py): unseen messages appear as new."""
@@ -672,8 +703,9 @@ class Services:
                .join(Ticket, JOIN.LEFT_OUTER).where(MailMessage.id == message_id).first())
         if row is None:
             raise KeyError(f"no message #{message_id}")
-        raw = row.raw.data if row.raw_id else None
-        return _message_info(row), row.trace, bytes(raw) if raw is not None else None
+        from .store.blobs import read_blob
+
+        return _message_info(row), row.trace, read_blob(row.raw_id) if row.raw_id else None
 
     def reset_messages(self, ids: list[int]) -> list[ActionResult]:
         """Back to new, keeping the ticket link so a retry never creates a second ticket."""
@@ -728,6 +760,8 @@ class Services:
         return sorted(results, key=lambda r: ids.index(r.id) if r.id in ids else 0)
 
     def _delete_group(self, inbox_id: int, group: list[MailMessage]) -> list[ActionResult]:
+        from .engine.runner import source_config
+
         inbox = self.inbox_settings(Inbox.get_by_id(inbox_id).name)
         on_server = [r for r in group if r.on_server]
         try:
@@ -740,7 +774,7 @@ class Services:
         except (SourceError, SettingsError, OSError) as exc:
             return [ActionResult(r.id, False, f"server delete failed, record kept: {exc}") for r in group]
         with database_proxy.atomic():
-            MailMessage.delete().where(MailMessage.id.in_([r.id for r in group])).execute()
+            records.delete_records(MailMessage.id.in_([r.id for r in group]))
         return [ActionResult(r.id, True, "deleted from the server and the store" if r.on_server
                              else "record deleted (already gone from the server)") for r in group]
 
@@ -749,11 +783,15 @@ class Services:
     def unknown_caller_plan(self, ids: list[int] | None = None, inbox: str = "") -> CallerPlan:
         """Of these messages (or every message of `inbox` in error), those rejected as unknown callers and the
         persons their retry needs: what the "create and retry" confirmations count."""
+        from .unknown_callers import caller_plan
+
         return caller_plan(lambda error: reason_class(error) == "unknown caller", ids, inbox)
 
     def create_callers_and_retry(self, plan: CallerPlan) -> tuple[list[PersonInfo], list[ActionResult]]:
         """Create the missing persons, then reset the mails through reset_messages (the ticket link is kept):
         the next pass makes one ticket per mail and finds its caller instead of creating a second one."""
+        from .unknown_callers import create_callers
+
         created = create_callers(plan, self.settings)
         return created, self.reset_messages(list(plan.messages))
 
@@ -766,8 +804,10 @@ class Services:
                            _iso(o.sent), o.attempts, o.last_error) for o in query]
 
     # -- tickets ----------------------------------------------------------------------------------
-    def list_tickets(self, filters: TicketFilter = TicketFilter(), offset: int = 0,
-                     limit: int | None = PAGE) -> list[TicketSummary]:
+    def list_tickets(self, filters: TicketFilter = TicketFilter(), offset: int = 0, limit: int | None = PAGE, *,
+                     after: int | None = None, before: int | None = None, last: bool = False) -> list[TicketSummary]:
+        """Newest first (by id). Keyset pages as list_messages has them, the cursor being a ticket's id: the
+        `limit` tickets `after` or just `before` it, or the `last` ones; `offset` is the CLI's --page."""
         agent = Person.alias("agent")
         query = (Ticket.select(Ticket, Person.email.alias("caller_email"), Organization.name.alias("org_name"),
                                Team.name.alias("team_name"), Service.name.alias("service_name"),
@@ -801,6 +841,13 @@ class Services:
         if filters.text:
             like = f"%{filters.text}%"
             query = query.where(Ticket.title ** like | Ticket.ref ** like | Ticket.description ** like)
+        if before is not None or last:  # read upwards from the cursor (or the oldest), then turned around
+            if offset or not limit or after is not None:
+                raise ValueError("a keyset page takes a limit and one starting point, no offset")
+            query = query.where(Ticket.id > before) if before is not None else query
+            return [_ticket_summary(t) for t in query.order_by(Ticket.id).limit(limit).objects()][::-1]
+        if after is not None:
+            query = query.where(Ticket.id < after)
         query = query.order_by(Ticket.id.desc()).offset(offset)
         if limit:
             query = query.limit(limit)
@@ -812,7 +859,7 @@ class Services:
                          .where(TicketContact.ticket == ticket).order_by(Person.email))
         log = tuple(CaseLogItem(e.log, f"{e.author_name} <{e.author_email}>" if e.author_email else e.author_name,
                                 _iso(e.date),
-                                html_to_text(e.html), e.message_id, e.html)
+                                parse.html_to_text(e.html), e.message_id, e.html)
                     for e in CaseLogEntry.select().where(CaseLogEntry.ticket == ticket)
                     .order_by(CaseLogEntry.date.desc(), CaseLogEntry.id.desc()))
         attachments = tuple(AttachmentItem(a.id, a.filename, a.content_type, a.size, a.inline, a.content_id,
@@ -822,8 +869,7 @@ class Services:
                                                        Attachment.declared_type, Attachment.original_filename,
                                                        Attachment.content_id_aliases)
                             .where(Attachment.ticket == ticket).order_by(Attachment.id))
-        history = tuple(HistoryItem(_iso(c.date), c.who, tuple(json.loads(c.fields)), c.summary)
-                        for c in Change.select().where(Change.ticket == ticket).order_by(Change.id))
+        history = tuple(HistoryItem(_iso(e.date), e.who, e.fields, e.summary) for e in records.history(ticket.id))
         # one query: a mail without a Date sorts by when it was seen (NULLs sort differently per database)
         mails = tuple(TicketMail(m.id, m.inbox.name, _iso(m.date), m.from_addr, m.subject, m.status, m.message_id)
                       for m in MailMessage.select(MailMessage.id, MailMessage.date, MailMessage.from_addr,
@@ -833,24 +879,27 @@ class Services:
                       .order_by(fn.COALESCE(MailMessage.date, MailMessage.first_seen), MailMessage.id))
         messages = sorted(mails, key=lambda m: m.id)
         summary = list_one(ticket)
-        return TicketDetail(summary, ticket.description, html_to_text(ticket.description), contacts, log,
+        return TicketDetail(summary, ticket.description, parse.html_to_text(ticket.description), contacts, log,
                             attachments, history, tuple(m.message_id for m in messages),
                             tuple(m.id for m in messages), tuple(lifecycle(ticket.klass).stimuli_from(ticket.status)),
                             ticket.parent.ref if ticket.parent_id else None, tuple(m.inbox for m in messages), mails,
                             **_detail_fields(ticket))
 
     def attachment_bytes(self, attachment_id: int) -> tuple[str, bytes]:
+        from .engine.ticket_files import attachment_bytes
+
         att = Attachment.get_by_id(attachment_id)
-        return att.filename, bytes(att.blob.data)
+        return att.filename, attachment_bytes(att)
 
     def ticket_stimulus(self, ref: str, stimulus: str, who: str | None = None) -> str:
         """Apply a stimulus, signed by `who` (else the login name); its notifications commit with it."""
+        from .engine.notifications import Cause, fire, lifecycle_event
+
         who = operator_name(who)
         with database_proxy.atomic():
             ticket = _ticket(ref)
             state = apply_stimulus(ticket, stimulus)
             record_change(ticket, who, ["status"], f"{stimulus} -> {state}")
-            record_event(ticket, f"stimulus:{stimulus}")
             event = lifecycle_event(stimulus)
             if event:
                 fire(self.settings, ticket, event, Cause(author_name=who))
@@ -860,14 +909,15 @@ class Services:
 
     def ticket_log(self, ref: str, text: str, public: bool = True, who: str | None = None) -> None:
         """Add a case log entry signed by `who` (else the login name); its notifications commit with it."""
+        from .engine.notifications import Cause, fire
+
         who = operator_name(who)
         log = "public_log" if public else "private_log"
-        html = text_to_html(text)
+        html = parse.text_to_html(text)
         with database_proxy.atomic():
             ticket = _ticket(ref)
             add_log_entry(ticket, log, who, "", html)
             record_change(ticket, who, [log], f"{log} entry by {who}")
-            record_event(ticket, f"log:{log}")
             fire(self.settings, ticket, "log_entry" if public else "private_log_entry",
                  Cause(author_name=who, log_html=html))
 
@@ -881,7 +931,8 @@ class Services:
         legacy = re.sub(r"::0*(?=\d)", "::", legacy)
         with database_proxy.atomic():
             ticket = _ticket(ref)
-            holder = Ticket.get_or_none((Ticket.legacy_ref == legacy) & (Ticket.id != ticket.id)) if legacy else None
+            holder = Ticket.get_or_none((Ticket.legacy_ref == legacy) & (Ticket.legacy_ref != "")
+                                                & (Ticket.id != ticket.id)) if legacy else None
             if holder is not None:
                 raise TicketError(f"{holder.ref} already has the legacy ref {legacy}; clear it there first")
             Ticket.update(legacy_ref=legacy, updated=utcnow()).where(Ticket.id == ticket.id).execute()
@@ -897,10 +948,12 @@ class Services:
     # -- replay -----------------------------------------------------------------------------------
     def replay(self, path: str, inbox_name: str | None = None) -> dict:
         """What would happen to this mail now, with the inbox's settings; writes nothing."""
+        from .engine.steps import AbortProcessing, Context, run_steps
+
         raw = Path(path).read_bytes()
         inbox = self.inbox_settings(inbox_name) if inbox_name else (
             self.settings.inboxes[0] if self.settings.inboxes else InboxSettings(name="(none)", server="-"))
-        parsed = parse_message(raw, self.settings.engine.parse_options())
+        parsed = parse.parse_message(raw, self.settings.engine.parse_options())
         ctx = Context(settings=self.settings, inbox=inbox, inbox_id=None, parsed=parsed, dry_run=True)
         with database_proxy.atomic() as txn:
             try:
@@ -914,6 +967,8 @@ class Services:
 def operator_name(who: str | None = None) -> str:
     """Who signs an operator's action: the name given (`--as NAME`), else the login name of the process."""
     if who and who.strip():
+        from .engine.outbound import one_line
+
         return one_line(who, 100)
     try:
         return getpass.getuser()
@@ -931,7 +986,7 @@ def list_one(ticket: Ticket) -> TicketSummary:
     return TicketSummary(ticket.ref, ticket.klass, ticket.title, ticket.status, caller.email if caller else "",
                          org.name if org else "", ticket.origin, _iso(ticket.created) or "", _iso(ticket.updated) or "",
                          enum_label("priority", ticket.priority), team.name if team else "", agent_name,
-                         service.name if service else "")
+                         service.name if service else "", ticket.id)
 
 
 def _ticket_summary(t: Ticket) -> TicketSummary:
@@ -940,7 +995,7 @@ def _ticket_summary(t: Ticket) -> TicketSummary:
     agent = " ".join(p for p in (t.agent_first, t.agent_last) if p) or t.agent_email or ""
     return TicketSummary(t.ref, t.klass, t.title, t.status, t.caller_email or "", t.org_name or "", t.origin,
                          _iso(t.created) or "", _iso(t.updated) or "", enum_label("priority", t.priority),
-                         t.team_name or "", agent, t.service_name or "")
+                         t.team_name or "", agent, t.service_name or "", t.id)
 
 
 def _detail_fields(ticket: Ticket) -> dict:
@@ -962,10 +1017,56 @@ def priority_code(text: str) -> int:
     raise TicketError(f"unknown priority {text!r}; use one of {', '.join(ENUMS['priority'])} or 1-4")
 
 
+def _message_filters(query, inbox: str, status: str, text: str):
+    """The Mailbox filters; the inbox by a scalar subquery, so `inbox_id = ?` leads an index range."""
+    if inbox:
+        query = query.where(MailMessage.inbox == Inbox.select(Inbox.id).where(Inbox.name == inbox))
+    if status:
+        query = query.where(MailMessage.status == status)
+    if text:
+        like = f"%{text}%"
+        query = query.where(MailMessage.subject ** like | MailMessage.from_addr ** like | MailMessage.error ** like)
+    return query
+
+
+def _keyset_ranges(cursor: MessageCursor | None, forward: bool) -> list[tuple[Any, bool]]:
+    """The rows after (`forward`) or before a cursor in the Date order, as index ranges read in turn, nearest
+    first: (condition, descending). Dated mail comes first by (date, id), then undated mail by id; a row value
+    never compares with NULL, so each part is its own range instead of one NULLS LAST expression that no
+    index serves on both backends."""
+    dated, undated = MailMessage.date.is_null(False), MailMessage.date.is_null()
+    key = Tuple(MailMessage.date, MailMessage.id)
+    if forward:
+        if cursor is None:
+            return [(dated, True), (undated, True)]
+        if cursor.date is None:
+            return [(undated & (MailMessage.id < cursor.id), True)]
+        return [(dated & (key < Tuple(cursor.date, cursor.id)), True), (undated, True)]
+    if cursor is None:
+        return [(undated, False), (dated, False)]
+    if cursor.date is None:
+        return [(undated & (MailMessage.id > cursor.id), False), (dated, False)]
+    return [(dated & (key > Tuple(cursor.date, cursor.id)), False)]
+
+
+def _keyset_page(query, limit: int, after: MessageCursor | None, before: MessageCursor | None,
+                 last: bool) -> list[MailMessage]:
+    """`limit` rows from a starting point, in the Date order. Going back (`before`, `last`) reads the order
+    reversed with LIMIT, then turns the rows around: the last page is as cheap as the first."""
+    forward = before is None and not last
+    rows: list[MailMessage] = []
+    for condition, descending in _keyset_ranges(after if forward else before, forward):
+        if len(rows) == limit:
+            break
+        order = (MailMessage.date.desc(), MailMessage.id.desc()) if descending else (MailMessage.date, MailMessage.id)
+        rows.extend(query.where(condition).order_by(*order).limit(limit - len(rows)))
+    return rows if forward else rows[::-1]
+
+
 def _message_info(r: MailMessage) -> MessageInfo:
     return MessageInfo(r.id, r.inbox.name, r.folder, r.uid, r.key, r.message_id, _iso(r.date), r.from_addr,
                        r.subject, r.size, r.status, r.ticket.ref if r.ticket_id else None, r.error, r.on_server,
-                       r.uidvalidity, r.duplicate_of_id)
+                       r.uidvalidity, r.duplicate_of_id, MessageCursor(r.date, r.id))
 
 
 def _ticket(ref: str) -> Ticket:

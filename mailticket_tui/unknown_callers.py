@@ -14,6 +14,7 @@ from .directory import PersonInfo, person_infos
 from .engine.parse import parse_message
 from .engine.people import create_person, known_addresses
 from .settings import Settings
+from .store.blobs import read_blob
 from .store.models import Inbox, MailMessage, database_proxy
 
 
@@ -78,7 +79,7 @@ def create_callers(plan: CallerPlan, settings: Settings) -> list[PersonInfo]:
                 email = (row.from_addr or "").strip().lower()
                 if email not in wanted:
                     continue
-                address, display = _sender(row.raw.data if row.raw_id else None, email)
+                address, display = _sender(read_blob(row.raw_id) if row.raw_id else None, email)
                 inbox = settings.inbox(row.inbox.name)
                 defaults = dict(inbox.caller_default_values) if inbox else {}
                 person, _notes = create_person(email, display if address == email else "", defaults,

@@ -13,7 +13,7 @@ from PIL import Image
 
 from mailticket_tui.cli import main
 from mailticket_tui.engine.inline_parts import resolve_cid
-from mailticket_tui.engine.ticket_files import unique_name
+from mailticket_tui.engine.ticket_files import attachment_bytes, unique_name
 from mailticket_tui.store.models import Attachment, CaseLogEntry, MailMessage, Ticket
 
 from .attachment_fixtures import EXE, html_mail, image, tnef
@@ -64,7 +64,7 @@ def reply_repeating_files(tmp_path, store_url, capsys) -> None:
     (ticket,) = Ticket.select()
     stored = rows(ticket)
     assert [r.filename for r in stored] == ["logo.png", "report.pdf", "photo.jpg"]  # 3 distinct files, 3 rows
-    assert len({r.blob_id for r in stored}) == 3
+    assert len({r.digest for r in stored}) == 3
     logo = resolve_cid(stored, "logo-2@acme")  # the reply's cid resolves to the first mail's row
     assert logo is not None and logo.filename == "logo.png" and logo.content_id == "logo-1@acme"
     assert "cid:logo-2@acme" in CaseLogEntry.get(CaseLogEntry.ticket == ticket).html
@@ -101,10 +101,10 @@ def test_big_image_resized_upright_without_metadata(tmp_path, store_url, capsys)
     raw = html_mail("<p>photo</p>", attachments=[("photo.jpg", "image/jpeg", photo)])
     run(tmp_path, store_url, capsys, [raw], images_maximum_size="100x100")
     (row,) = rows()
-    with Image.open(io.BytesIO(bytes(row.blob.data))) as img:
+    with Image.open(io.BytesIO(attachment_bytes(row))) as img:
         assert img.format == "JPEG" and img.size == (50, 100)  # aspect kept, EXIF orientation applied
         assert not img.getexif() and "exif" not in img.info and "icc_profile" not in img.info
-    assert row.size == len(bytes(row.blob.data)) < len(photo) * 2
+    assert row.size == len(attachment_bytes(row)) < len(photo) * 2
 
 
 def test_executable_declared_as_image_is_dropped_with_a_note(tmp_path, store_url, capsys) -> None:
@@ -143,7 +143,7 @@ def test_too_big_attachment_goes_to_big_files_dir(tmp_path, store_url, capsys) -
     assert names == ["warning-scan.pdf.txt", "small.txt"]
     (saved,) = big_dir.iterdir()
     assert saved.read_bytes() == payload and stat.S_IMODE(saved.stat().st_mode) == 0o600
-    warning = bytes(rows()[0].blob.data).decode()
+    warning = attachment_bytes(rows()[0]).decode()
     assert str(saved) in warning and "attachment_maximum_size" in warning
     run(tmp_path, store_url, capsys, [])  # nothing new: nothing written twice
     assert len(list(big_dir.iterdir())) == 1
@@ -161,7 +161,7 @@ def test_too_big_mail_makes_a_ticket_with_a_warning(tmp_path, store_url, capsys)
     (ticket,) = Ticket.select()
     assert ticket.title == "Huge scan" and str(saved) in ticket.description, out
     (warning,) = rows(ticket)
-    assert warning.filename == "warning-big-mail.txt" and str(saved) in bytes(warning.blob.data).decode()
+    assert warning.filename == "warning-big-mail.txt" and str(saved) in attachment_bytes(warning).decode()
     record = MailMessage.get()
     assert record.status == "processed" and record.size == len(raw)
 

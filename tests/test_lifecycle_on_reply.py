@@ -3,14 +3,14 @@ ev_reopen reopens it and says so in its history); closed_ticket_behavior decides
 valid stimulus. Every ticket class of engine/lifecycle.py, through real processing of Maildir mail."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from mailticket_tui.engine.lifecycle import lifecycle
+from mailticket_tui.engine.records import history
 from mailticket_tui.services import open_services
-from mailticket_tui.store.models import Change, Ticket, TicketEvent
+from mailticket_tui.store.models import Ticket
 
 from .mailgen import make_mail
 
@@ -68,11 +68,10 @@ def test_a_reply_applies_the_stimulus_of_the_done_state(klass, write_config, mai
     assert Ticket.select().count() == 1, "no new linked ticket: the stimulus wins"
     ticket = Ticket.get_by_id(ticket.id)
     assert ticket.status == "assigned" and ticket.closed is None
-    last = Change.select().where(Change.ticket == ticket).order_by(Change.id.desc()).first()
-    assert json.loads(last.fields) == ["public_log", "status"]
+    last = history(ticket.id)[-1]
+    assert list(last.fields) == ["public_log", "status"]
     assert f"ev_reopen: {done} -> assigned" in last.summary and last.who == "alice@acme.example"
-    kinds = [e.kind for e in TicketEvent.select().where(TicketEvent.ticket == ticket).order_by(TicketEvent.id)]
-    assert kinds[-2:] == ["updated-by-mail", "stimulus:ev_reopen"]
+    assert last.summary.startswith("updated-by-mail")
     detail = services.get_ticket(ticket.ref)
     assert detail.case_log[0].text == "Still broken." and detail.summary.status == "assigned"
 

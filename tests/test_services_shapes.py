@@ -12,7 +12,7 @@ import pytest
 
 from mailticket_tui.cli import main
 from mailticket_tui.services import open_services
-from mailticket_tui.store.models import CaseLogEntry, Change, Outbox, Ticket
+from mailticket_tui.store.models import CaseLogEntry, Change, MailMessage, Outbox, Ticket
 
 from .mailgen import make_mail
 
@@ -54,6 +54,7 @@ def desk(write_config, maildir: Path, store_url: str):
     for n, entry in enumerate(CaseLogEntry.select().order_by(CaseLogEntry.id)):
         CaseLogEntry.update(date=WHEN + dt.timedelta(minutes=n)).where(CaseLogEntry.id == entry.id).execute()
     Change.update(date=WHEN).execute()
+    MailMessage.update(processed_at=WHEN).execute()  # the date of the audits the mail records carry
     Outbox.insert(kind="rejection", to_addr="x@else.example", from_addr="support@desk.example", subject="Re: hi",
                   message_id="<r1@desk.example>", created=WHEN, sent=WHEN, attempts=1).execute()
     Outbox.insert(kind="error_forward", to_addr="ops@desk.example", subject="error: \x1b[2Jboom",

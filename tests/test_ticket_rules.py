@@ -11,9 +11,11 @@ import pytest
 
 from mailticket_tui.cli import main
 from mailticket_tui.engine.threading import make_message_id, store_secret
+from mailticket_tui.engine.records import history, thread_tickets
+from mailticket_tui.engine.ticket_files import attachment_bytes
+from mailticket_tui.services import open_services
 from mailticket_tui.store.models import (
     CaseLogEntry,
-    Change,
     MailMessage,
     MessageRef,
     Organization,
@@ -21,7 +23,6 @@ from mailticket_tui.store.models import (
     Service,
     Ticket,
     TicketContact,
-    TicketEvent,
 )
 
 from .desk import Desk
@@ -48,7 +49,7 @@ def test_behaviour_both_creates_then_updates(desk: Desk) -> None:
     desk.run()
     ticket = desk.ticket("Disk full")
     assert len(desk.tickets()) == 1 and "Now at 100%." in log_texts(ticket)[0]
-    assert [e.kind for e in TicketEvent.select().order_by(TicketEvent.id)] == ["created-by-mail", "updated-by-mail"]
+    assert [e.summary.split()[0] for e in history(ticket.id)] == ["created-by-mail", "updated-by-mail"]
 
 
 def test_behaviour_create_only_ignores_the_thread(desk: Desk) -> None:
@@ -111,11 +112,34 @@ def test_stored_message_id_threads_after_the_mail_left_the_server(desk: Desk) ->
     desk.send(make_mail(subject="Laptop broken", message_id="<lap-1@acme.example>"))
     desk.run()
     assert desk.account.message_count() == 0
-    assert MessageRef.get(MessageRef.message_id == "lap-1@acme.example")
+    assert thread_tickets(["lap-1@acme.example"])  # the record, off the server, is the thread entry
     desk.send(make_mail(subject="Re: Laptop broken", body="Screen too.\n",
                         references="<other@x> <lap-1@acme.example>"))
     desk.run()
     assert len(desk.tickets()) == 1 and "Screen too." in log_texts(desk.ticket("Laptop broken"))[0]
+
+
+def test_thread_and_history_outlive_the_mail_records(desk: Desk) -> None:
+    """Deleting records (an operator, vanished_retention_days, the inbox itself) moves their thread entries
+    and audits to message_ref and change first: replies still thread, the history keeps every line."""
+    desk.configure(email_storage="delete")
+    desk.send(make_mail(subject="Monitor dead", message_id="<mon-1@acme.example>"))
+    desk.run()
+    desk.send(make_mail(subject="Re: Monitor dead", body="Still dead.\n", message_id="<mon-2@acme.example>",
+                        in_reply_to="<mon-1@acme.example>"))
+    desk.run()
+    ticket = desk.ticket("Monitor dead")
+    before = [(e.who, e.fields, e.summary) for e in history(ticket.id)]
+    assert len(before) == 2 and MessageRef.select().count() == 0
+    ids = [r.id for r in MailMessage.select(MailMessage.id)]
+    services = open_services(str(desk.config), desk.store)
+    assert all(r.ok for r in services.delete_messages(ids))
+    assert MailMessage.select().count() == 0
+    assert [(e.who, e.fields, e.summary) for e in history(ticket.id)] == before
+    assert {r.message_id for r in MessageRef.select()} == {"mon-1@acme.example", "mon-2@acme.example"}
+    desk.send(make_mail(subject="Re: Re: Monitor dead", body="And smoking.\n", in_reply_to="<mon-2@acme.example>"))
+    desk.run()
+    assert len(desk.tickets()) == 1 and "And smoking." in log_texts(ticket)[-1]
 
 
 def test_title_pattern_tries_every_group(desk: Desk) -> None:
@@ -320,7 +344,7 @@ def test_audit_change_per_message_and_tickets_show(desk: Desk, capsys) -> None:
     desk.send(make_mail(subject="Re: Audit me", in_reply_to="<a1@acme.example>", body="more\n"))
     desk.run()
     ticket = desk.ticket("Audit me")
-    assert Change.select().where(Change.ticket == ticket).count() == 2
+    assert len(history(ticket.id)) == 2
     assert main(["--db", desk.store, "tickets", "log", ticket.ref, "--private", "internal note"]) == 0
     capsys.readouterr()
     assert main(["--db", desk.store, "tickets", "show", ticket.ref, "--json"]) == 0
@@ -362,7 +386,7 @@ def test_overflowing_description_is_kept_whole_as_an_attachment(desk: Desk, monk
     ticket = desk.ticket("Long one")
     assert len(ticket.description) <= 220 and ticket.description.count("<b>") == ticket.description.count("</b>")
     original = Attachment.get(Attachment.ticket == ticket, Attachment.filename == "original-description.html")
-    assert b"paragraph 39" in bytes(original.blob.data)
+    assert b"paragraph 39" in attachment_bytes(original)
     assert "the whole one is attached" in desk.last_message().trace
 
 

@@ -64,6 +64,14 @@ class Terminal:
             time.sleep(every)
         raise AssertionError(f"{pattern!r} never showed; last screen:\n{shown}")
 
+    def wait_gone(self, pattern: str, timeout: float = 30.0) -> None:
+        """Until `pattern` leaves the screen (a notification that would cover the table's right edge)."""
+        deadline = time.monotonic() + timeout
+        while re.search(pattern, self.screen(), re.MULTILINE):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{pattern!r} never left the screen:\n{self.screen()}")
+            time.sleep(0.1)
+
     def press_until_gone(self, key: str, pattern: str, tries: int = 20) -> None:
         """Press `key` until `pattern` leaves the screen (a dialog may take its key only once it is up)."""
         for _ in range(tries):
@@ -139,6 +147,7 @@ def test_the_operator_walk_at_80x24(terminal: Terminal) -> None:
     assert "x:" in screen  # the summary line names the key to the failed mails
 
     # 3. two keys from the Inboxes screen to the failed mails: the highlighted inbox's errors, with reasons
+    t.wait_gone(r"takes effect")  # the save notice of step 1 fades (a fast backlog ends before it does)
     t.keys("x")
     screen = t.wait_for(r"rows 1-100 of 100")
     header = _header_row(screen, "#", "Status", "Date", "From", "Subject", "Ticket", "Error")

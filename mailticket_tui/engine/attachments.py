@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from . import images
 
@@ -37,14 +38,16 @@ class KeptAttachment:
     original_filename: str = ""
     declared_type: str = ""
     digest: str = ""  # sha256 of the payload as it came (before a resize)
+    location: int | None = None  # the part's place in the raw mail while payload is its bytes (parse/locate.py)
 
     @property
     def size(self) -> int:
         return len(self.payload)
 
-    @property
+    @cached_property
     def sha256(self) -> str:
-        return hashlib.sha256(self.payload).hexdigest()
+        """Of what is stored: the digest as it came unless the payload was replaced (a resized image)."""
+        return self.digest if self.digest and self.action != "resized" else hashlib.sha256(self.payload).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,8 @@ def _image_rules(kept: KeptAttachment, limits: Limits) -> KeptAttachment:
         if smaller is None:
             return replace(kept, reason=f"image {size} over images_maximum_size but not resizable: kept as it came")
         return replace(kept, payload=smaller, content_type=images.FORMATS.get(info.format, kept.content_type),
-                       action="resized", reason=f"image {size} scaled to fit {limits.maximum[0]}x{limits.maximum[1]}")
+                       location=None, action="resized",
+                       reason=f"image {size} scaled to fit {limits.maximum[0]}x{limits.maximum[1]}")
     return kept
 
 
@@ -85,7 +89,7 @@ def filter_attachments(parsed_attachments, limits: Limits) -> list[KeptAttachmen
     for att in parsed_attachments:
         kept = KeptAttachment(att.filename, att.content_type, att.payload, att.inline, att.content_id or "",
                               att.action, att.reason, att.original_filename, att.declared_type or att.content_type,
-                              att.sha256)
+                              att.sha256, att.location)
         if kept.action == "keep" and att.sha256 in seen:
             kept = replace(kept, action="duplicate", reason="the same content earlier in this mail")
         elif kept.action == "keep" and limits.per_file and att.size > limits.per_file:

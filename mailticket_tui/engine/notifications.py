@@ -2,7 +2,7 @@
 for "created by mail", "updated by mail", lifecycle changes and case log entries).
 
 `fire` runs INSIDE the transaction of the work that caused the event (a processed mail, or an operator's
-stimulus or log entry through services, after tickets.record_event): it writes one Outbox row per
+stimulus or log entry through services, beside its Change row): it writes one Outbox row per
 recipient, so the mail exists exactly when the work committed; outbound.send_outbox sends it afterwards.
 Each row carries our signed Message-ID (threading.make_message_id: a reply to it finds the ticket by header
 alone; it is also kept as a MessageRef of the ticket, so the runner knows a reply's parent), In-Reply-To the
@@ -34,6 +34,7 @@ from ..store.models import (
     TicketContact,
     utcnow,
 )
+from . import records
 from .outbound import one_line, own_addresses
 from .parse import html_to_text
 from .threading import make_message_id, store_secret
@@ -158,8 +159,7 @@ def _recent_counts(addresses: set[str]) -> dict[str, int]:
 def _thread(ticket: Ticket, cause: Cause) -> tuple[str, str]:
     """(In-Reply-To, References): the causing mail (else the newest mail the requesters sent) and the
     ticket's thread."""
-    ids = [m for (m,) in MessageRef.select(MessageRef.message_id).where(MessageRef.ticket == ticket)
-           .order_by(MessageRef.id).tuples()]
+    ids = records.thread_ids(ticket.id)
     ids = [clean for clean in (one_line(m, 250).strip("<> ") for m in ids) if clean and " " not in clean]
     if len(ids) > THREAD_IDS:
         ids = ids[:1] + ids[-(THREAD_IDS - 1):]

@@ -21,6 +21,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from ..settings import Settings, SettingsError, SmtpSettings, resolve_secret
+from ..store.blobs import read_blob
 from ..store.models import MailMessage, Outbox, Ticket, database_proxy, utcnow
 from .oauth import sasl
 from .oauth import tokens as oauth_tokens
@@ -230,7 +231,7 @@ def send_outbox(settings: Settings, limit: int = 200) -> tuple[int, str | None]:
             original = None
             if row.attach_original and row.mail_id:
                 source = MailMessage.get_or_none(MailMessage.id == row.mail_id)
-                original = bytes(source.raw.data) if source and source.raw_id else None
+                original = read_blob(source.raw_id) if source and source.raw_id else None
             try:
                 client.send_message(_build(row, original, settings.engine.eml_attachment_mime_type))
             except (smtplib.SMTPException, ValueError) as exc:

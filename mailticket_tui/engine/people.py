@@ -26,6 +26,25 @@ def find_persons(email: str) -> list[Person]:
     )
 
 
+class CallerCache:
+    """Persons found by address during one pass of one inbox: a backlog's repeat senders cost one query
+    each, not one per mail. Only finds are kept (an unknown sender is asked again, so a person added
+    meanwhile is seen at once; a person created by a mail is not kept either, as its transaction may still
+    roll back) and the pass is short, so an edit made during it shows from the next pass."""
+
+    def __init__(self) -> None:
+        self._found: dict[str, list[Person]] = {}
+
+    def find(self, email: str) -> list[Person]:
+        key = email.strip().lower()
+        if key not in self._found:
+            persons = find_persons(key)
+            if not persons:
+                return persons
+            self._found[key] = persons
+        return list(self._found[key])
+
+
 def known_addresses(emails: list[str]) -> set[str]:
     """Which of these (lower-case) addresses a person has, primary or extra: two queries per 500 addresses,
     not one per address."""

@@ -8,12 +8,16 @@ import logging
 from dataclasses import dataclass
 
 from ..settings import InboxSettings, Settings
-from ..store.models import Blob, InboxState, MailMessage, MessageRef, Ticket, database_proxy, naive_utc, utcnow
+from ..store import fast_sql
+from ..store.blobs import put_blob
+from ..store.models import InboxState, MailMessage, MessageRef, Ticket, database_proxy, naive_utc, utcnow
 from . import faults
 from .outbound import admin_report, enqueue, error_forward
 from .parse import parse_message
+from .people import CallerCache
+from .records import ThreadHint
 from .steps import AbortProcessing, Context, Outcome, run_steps
-from .tickets import store_blob
+from .steps.related import thread_tickets
 
 log = logging.getLogger(__name__)
 
@@ -57,56 +61,101 @@ def _header_fields(parsed) -> dict:
     }
 
 
+class _RecordExists(Exception):
+    """The message's record appeared while it was processed as new (a held reply, an operator's reset, another
+    runner): the transaction is rolled back and the message processed again on its record."""
+
+
+class _StepsFailed(Exception):
+    """The steps ended in AbortProcessing or an unexpected error after writing: the whole transaction is
+    rolled back (no savepoint on the common path) and the outcome recorded in a new one."""
+
+    def __init__(self, outcome: Outcome, trace: list[str], planned_mail: list) -> None:
+        super().__init__(outcome.reason)
+        self.outcome, self.trace, self.planned_mail = outcome, trace, planned_mail
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One downloaded message and what its processing needs."""
+
+    settings: Settings
+    inbox: InboxSettings
+    where: Located
+    raw: bytes
+    state: InboxState | None
+    parsed: object  # engine.parse.ParsedMail
+    callers: CallerCache | None
+    threads: ThreadHint | None
+
+
 def process_message(settings: Settings, inbox: InboxSettings, where: Located, raw: bytes,
-                    state: InboxState | None) -> MailMessage:
-    """Process one downloaded message and commit; returns the committed row. Never raises for bad mail."""
-    parsed = parse_message(raw, settings.engine.parse_options())
+                    state: InboxState | None, callers: CallerCache | None = None,
+                    threads: ThreadHint | None = None) -> MailMessage:
+    """Process one downloaded message and commit; returns the committed row. Never raises for bad mail.
+    `callers`: the pass's cache of persons found by address; `threads`: what the runner read of its parents."""
+    job = _Job(settings, inbox, where, raw, state, parse_message(raw, settings.engine.parse_options()), callers,
+               threads)
+    known, failed = False, None
+    for _attempt in range(3):  # a record found late, then a failure: each can happen once
+        try:
+            return _process(job, known, failed)
+        except _RecordExists:
+            known = True
+        except _StepsFailed as exc:
+            failed = exc
+    raise AssertionError(f"{where}: processed three times without an outcome")  # pragma: no cover
+
+
+def _process(job: _Job, known: bool, failed: _StepsFailed | None) -> MailMessage:
+    """One transaction. A message first seen has its record written ONCE, at the end, with its outcome, its
+    thread entry and its audit (records.py); the rows that point at it (its attachments) follow in one batch.
+    A record already there (`known`),
+    or one that notification rules must point at while they fire, is written first and updated at the end.
+    `failed`: the outcome of steps that failed in an earlier attempt, recorded without running them again."""
+    settings, inbox, where, raw, state, parsed = job.settings, job.inbox, job.where, job.raw, job.state, job.parsed
     with database_proxy.atomic():
-        # (id, status) first: the usual answer is "no record yet", and a whole row costs more to read
-        found = MailMessage.select(MailMessage.id, MailMessage.status).where(
-            (MailMessage.inbox == where.inbox_id) & (MailMessage.folder == where.folder)
-            & (MailMessage.uidvalidity == where.uidvalidity) & (MailMessage.key == where.key)
-        ).tuples().first()
-        if found is not None and found[1] != "new":
-            return MailMessage.get_by_id(found[0])  # another runner or an earlier crash-free pass did it
         digest = parsed.sha256 or hashlib.sha256(raw).hexdigest()
-        # Read before this mail's own copy is stored: bytes never seen cannot have fed a ticket (the common
-        # case, one primary-key lookup), so the identity query below runs only for bytes seen before.
-        bytes_seen = Blob.select().where(Blob.sha256 == digest).exists()
-        facts = {"sha256": digest, "raw": store_blob(raw, digest), **_header_fields(parsed)}
-        if found is None:
-            row = MailMessage.create(inbox=where.inbox_id, folder=where.folder, uidvalidity=where.uidvalidity,
-                                     key=where.key, uid=where.uid, size=where.size, **facts)
-        else:  # reset by an operator: retried on its record, which keeps the ticket it fed
-            row = MailMessage.get_by_id(found[0])
+        # Stored first (the record points at it); True means bytes never seen before, which cannot have fed
+        # a ticket: the common case needs no identity query.
+        bytes_seen = not put_blob(digest, raw)
+        facts = {"sha256": digest, "raw": digest, **_header_fields(parsed)}
+        values = {"inbox": where.inbox_id, "folder": where.folder, "uidvalidity": where.uidvalidity,
+                  "key": where.key, "uid": where.uid, "size": where.size, **facts}
+        if not known and not any(rule.active for rule in settings.notifications):
+            row = MailMessage(**values)  # written at the end
+        else:
+            row = _new_record(values)
+        if row is None:  # a record exists: done by another runner, or reset by an operator
+            found = MailMessage.get(
+                (MailMessage.inbox == where.inbox_id) & (MailMessage.folder == where.folder)
+                & (MailMessage.uidvalidity == where.uidvalidity) & (MailMessage.key == where.key))
+            if found.status != "new":
+                return found
+            row = found  # retried on its record, which keeps the ticket it fed
             for name, value in facts.items():
                 setattr(row, name, value)
         fed = Ticket.get_or_none(Ticket.id == row.ticket_id) if row.ticket_id else None
+        threads = {} if fed else thread_tickets(parsed, job.threads)
         ctx = Context(settings=settings, inbox=inbox, inbox_id=where.inbox_id, parsed=parsed,
-                      message_row=row, fed_ticket=fed)
+                      message_row=row, fed_ticket=fed, thread_tickets=threads, callers=job.callers)
         twin, twin_ticket = (None, None) if fed or not bytes_seen else _ticketed_twin(
             where.inbox_id, row.id, facts["message_id"], digest)
-        parent = None if fed or twin_ticket else _unticketed_parent(where.inbox_id, row.id, parsed)
-        try:
-            if twin_ticket is not None:
-                row.duplicate_of = twin
-                first = f"#{twin.id}" if twin else "a mail whose record has expired"
-                outcome = Outcome("skip", "duplicate", f"the same mail (Message-ID and content) as {first}, "
-                                  f"which fed {twin_ticket.ref}; not ticketed again", twin_ticket)
-                ctx.note(f"identity: {outcome.reason}")
-            elif parent is not None:
-                outcome = Outcome("reject", "error", f"a reply to #{parent.id} ({parent.status}), which has no "
-                                  f"ticket yet; retry #{parent.id} first, then this one (reset both)")
-                ctx.note(f"related: {outcome.reason}")
-            else:
-                with database_proxy.atomic():
-                    outcome = run_steps(ctx)
-        except AbortProcessing as abort:
-            outcome = abort.outcome
-        except Exception as exc:  # a bug or a store hiccup on one message must not stop the pass
-            log.exception("processing %s failed", where)
-            outcome = Outcome("reject", "error", f"internal error while processing: {type(exc).__name__}: {exc}")
-            ctx.note(f"error: {outcome.reason}")
+        parent = None if fed or twin_ticket or threads else _unticketed_parent(where.inbox_id, row.id, parsed)
+        if twin_ticket is not None:
+            row.duplicate_of = twin
+            first = f"#{twin.id}" if twin else "a mail whose record has expired"
+            outcome = Outcome("skip", "duplicate", f"the same mail (Message-ID and content) as {first}, "
+                              f"which fed {twin_ticket.ref}; not ticketed again", twin_ticket)
+            ctx.note(f"identity: {outcome.reason}")
+        elif parent is not None:
+            outcome = Outcome("reject", "error", f"a reply to #{parent.id} ({parent.status}), which has no "
+                              f"ticket yet; retry #{parent.id} first, then this one (reset both)")
+            ctx.note(f"related: {outcome.reason}")
+        elif failed is not None:
+            outcome, ctx.trace, ctx.planned_mail = failed.outcome, failed.trace, failed.planned_mail
+        else:
+            outcome = _run_steps(ctx, where)
         purge_now = settings.engine.undesired_purge_delay == 0
         row.status = outcome.status
         row.ticket = outcome.ticket or fed
@@ -115,20 +164,70 @@ def process_message(settings: Settings, inbox: InboxSettings, where: Located, ra
         row.processed_at = utcnow()
         row.last_seen = utcnow()
         row.disposition_pending = _disposition(inbox, outcome, purge_now)
-        row.save(only=row.dirty_fields)  # identity and header facts were written by create()
+        _write_record(row)
+        _write_after_record(ctx.after_record, row)
         if outcome.status == "error":
             ctx.planned_mail.extend(error_forward(inbox, row, ctx.trace))
         for plan in ctx.planned_mail:
             enqueue(plan, mail=row, ticket=row.ticket)
         if state is not None and where.uid is not None and where.uid > state.highest_uid:
-            state.highest_uid = where.uid
-            state.save(only=[InboxState.highest_uid])
+            state.highest_uid = where.uid  # in memory: the runner saves it once per pass
         faults.hit("before_commit")
     faults.hit("after_commit")
     return row
 
 
-def _ticketed_twin(inbox_id: int, row_id: int, message_id: str,
+def _run_steps(ctx: Context, where: Located) -> Outcome:
+    """The steps' outcome; a failure after writes leaves through _StepsFailed, rolling everything back."""
+    try:
+        return run_steps(ctx)
+    except AbortProcessing as abort:
+        raise _StepsFailed(abort.outcome, ctx.trace, ctx.planned_mail) from abort
+    except Exception as exc:  # a bug or a store hiccup on one message must not stop the pass
+        log.exception("processing %s failed", where)
+        outcome = Outcome("reject", "error", f"internal error while processing: {type(exc).__name__}: {exc}")
+        ctx.note(f"error: {outcome.reason}")
+        raise _StepsFailed(outcome, ctx.trace, ctx.planned_mail) from exc
+
+
+def _write_record(row: MailMessage) -> None:
+    """INSERT a record seen for the first time (raises _RecordExists, rolling the work back, when one
+    appeared meanwhile), else UPDATE what changed on it."""
+    if row.id is not None:
+        row.save(only=row.dirty_fields)
+        return
+    values = {name: value for name, value in row.__data__.items() if name != "id"}
+    new_id = fast_sql.insert_returning_id(MailMessage, values, ignore=True)
+    if new_id is None:
+        raise _RecordExists(row.key)
+    row.id = new_id
+    row._dirty.clear()
+
+
+def _write_after_record(rows: list, record: MailMessage) -> None:
+    """Rows the steps built that point at the record (attachments): one INSERT per table."""
+    by_model: dict[type, list[dict]] = {}
+    for item in rows:
+        item.message = record.id
+        model = type(item)
+        names = [f.name for f in model._meta.sorted_fields if f.name != "id"]
+        by_model.setdefault(model, []).append({name: item.__data__.get(name) for name in names})
+    for model, batch in by_model.items():
+        fast_sql.insert_many(model, batch)
+
+
+def _new_record(values: dict) -> MailMessage | None:
+    """The message's record, inserted now in one statement; None when one exists already (no error, no
+    exception to recover from inside the transaction)."""
+    new_id = fast_sql.insert_returning_id(MailMessage, values, ignore=True)
+    if new_id is None:
+        return None
+    row = MailMessage(id=new_id, **values)
+    row._dirty.clear()  # what the INSERT wrote; only later changes are saved
+    return row
+
+
+def _ticketed_twin(inbox_id: int, row_id: int | None, message_id: str,
                    digest: str) -> tuple[MailMessage | None, Ticket | None]:
     """(first record, ticket) of the same mail (same Message-ID, same bytes) already ticketed in this inbox,
     whatever the server numbering did since (UIDVALIDITY change, re-delivery).
@@ -149,12 +248,13 @@ def _ticketed_twin(inbox_id: int, row_id: int, message_id: str,
     return None, ticket
 
 
-def _unticketed_parent(inbox_id: int, row_id: int, parsed) -> MailMessage | None:
+def _unticketed_parent(inbox_id: int, row_id: int | None, parsed) -> MailMessage | None:
     """The request this reply answers when it is here but made no ticket (failed, ignored, not yet
     processed): the reply waits for it instead of becoming a ticket of its own, so retrying both gives the
-    same tickets as a clean run. None when a parent already threads to a ticket."""
-    parents = [m for m in ([parsed.in_reply_to] if parsed.in_reply_to else []) + list(parsed.references) if m][:200]
-    if not parents or MessageRef.select().where(MessageRef.message_id.in_(parents)).exists():
+    same tickets as a clean run. The caller asks only when no parent threads to a ticket."""
+    named = ([parsed.in_reply_to] if parsed.in_reply_to else []) + list(parsed.references)
+    parents = [m for m in named if m and m != parsed.message_id][:200]  # a mail naming itself is no reply
+    if not parents:
         return None
     return (MailMessage.select(MailMessage.id, MailMessage.status).where(
         (MailMessage.inbox == inbox_id) & (MailMessage.message_id.in_(parents)) & (MailMessage.id != row_id)

@@ -3,6 +3,12 @@
 Per inbox: claim the lease, connect, finish pending server dispositions, list what is new (O(1) round trips
 for IMAP when nothing is new), process each message in its own transaction, then touch the server.
 One failing message or inbox never stops the others.
+
+A pass with nothing new does the same store work however much mail is kept on the server: every query it
+makes reads an index range holding only the rows that need work (mail_message_work, _pending, _vanished),
+and a folder that still shows the fingerprint of a listing a pass took in whole (InboxState.listing) is
+neither listed nor compared with its records. POP3 and Maildir are then listed only when they changed;
+IMAP counts its records only when STATUS changed, to notice mail deleted by other clients.
 """
 from __future__ import annotations
 
@@ -21,10 +27,10 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Iterator
 
-from peewee import PeeweeException
+from peewee import SQL, PeeweeException
 
 from ..settings import InboxSettings, Settings, SettingsError, resolve_secret
-from ..store.models import DebugTrace, Inbox, InboxState, MailMessage, MessageRef, database_proxy, utcnow
+from ..store.models import DebugTrace, Inbox, InboxState, MailMessage, database_proxy, utcnow
 from . import faults, leases, presence
 from .arrival import arrival_order, server_label, thread_parents
 from .events import (
@@ -42,8 +48,10 @@ from .events import (
 )
 from .outbound import send_outbox
 from .big_files import standin_mail
+from . import records
+from .people import CallerCache
 from .process import Located, leave_action, process_message, record_error
-from .sources import MailSource, RemoteMessage, SourceConfig, SourceError, open_source
+from .sources import FolderState, MailSource, RemoteMessage, SourceConfig, SourceError, open_source
 from .oauth import tokens as oauth_tokens
 
 log = logging.getLogger(__name__)
@@ -105,7 +113,10 @@ class InboxPass:
         self.warnings: list[str] = []
         self._disposed: dict[int, str] = {}  # record id -> delete|move done on the server in this session
         self._disposal_errors: list[str] = []
+        self._listing = ""  # the fingerprint of this pass's full listing, kept once its queue is taken in
         self._lease_renewed = time.monotonic()
+        self.callers = CallerCache()  # persons found by address, for this pass
+        self._threads: tuple[bytes, records.ThreadHint] | None = None  # the last mail's parents, as read
 
     # -- trace ---------------------------------------------------------------------------------------
     def trace(self, line: str) -> None:
@@ -164,7 +175,7 @@ class InboxPass:
         return InboxFinished(self.inbox.name, self.counters, reason, kind, tuple(self.warnings))
 
     def _sync(self, source: MailSource, state: InboxState) -> None:
-        folder_state = source.folder_state()
+        folder_state = source.poll_state()
         uidvalidity = folder_state.epoch
         has_epochs = folder_state.uidvalidity is not None  # IMAP; POP3 and Maildir have no UIDVALIDITY
         if has_epochs and state.uidvalidity not in (None, uidvalidity):
@@ -184,6 +195,7 @@ class InboxPass:
         finished = True
         held: list[tuple[RemoteMessage, bytes]] = []
         held_bytes = 0
+        saved_highest = state.highest_uid
         for position, (remote, raw) in enumerate(self._downloads(source, queue)):
             if not self._renew_lease():
                 self.trace("lease lost: another runner took this inbox; stopping")
@@ -206,11 +218,17 @@ class InboxPass:
             self._one(source, state, uidvalidity, remote, raw, rekey)
             done += 1
             self._progressed(len(queue), done)
+        if state.highest_uid != saved_highest:
+            # once per pass, not per mail: a pass that dies before lists those UIDs again, and their records
+            # mark them done (_known_done); a page and a statement less in every mail's commit
+            state.save(only=[InboxState.highest_uid])
         if self.stop.is_set():
             self.trace("stop requested: leaving the rest for the next pass")
             finished = False
         if rekey and finished:
             self._retire_old_epoch(uidvalidity)
+        if finished and self._listing:
+            self._remember_listing(state, self._listing)
         self._schedule_purges(uidvalidity)
         self._dispose_pending(source, uidvalidity)
         self._purge_vanished()
@@ -228,11 +246,13 @@ class InboxPass:
         return leases.renew(self.row.id, self.owner, self.settings.engine.lease_seconds)
 
     def _awaits_request(self, raw: bytes) -> bool:
-        """A reply naming parents of which none is known yet: its request may come later in this pass."""
-        parents = thread_parents(raw)
+        """A reply naming parents of which none is known yet: its request may come later in this pass. What
+        is read here is kept for the processing of this same mail (records.ThreadHint)."""
+        parents = list(dict.fromkeys(thread_parents(raw)))[:200]
         if not parents:
             return False
-        return not MessageRef.select().where(MessageRef.message_id.in_(list(parents[:200]))).exists()
+        self._threads = (raw, records.ThreadHint(frozenset(parents), records.thread_tickets(parents)))
+        return not self._threads[1].found
 
     def _hold(self, uidvalidity: int, remote: RemoteMessage, raw: bytes) -> None:
         """Record a held reply as `new` before going on: later messages move highest_uid past it, and
@@ -253,10 +273,12 @@ class InboxPass:
         return f"#{row_id} ({where})" if row_id is not None else where
 
     def _old_epoch(self, uidvalidity: int):
-        """Records of this folder from an earlier UIDVALIDITY still believed on the server."""
+        """Records of this folder from an earlier UIDVALIDITY still believed on the server: two index ranges
+        of mail_message_work, one each side of the current epoch (`!=` would read every kept record)."""
+        here = ((MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
+                & (MailMessage.on_server == True))  # noqa: E712
         return MailMessage.select(MailMessage.id).where(
-            (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
-            & (MailMessage.uidvalidity != uidvalidity) & (MailMessage.on_server == True))  # noqa: E712
+            (here & (MailMessage.uidvalidity < uidvalidity)) | (here & (MailMessage.uidvalidity > uidvalidity)))
 
     def _retire_old_epoch(self, uidvalidity: int) -> None:
         """The whole new epoch was read: old-epoch records nobody re-keyed are of messages that are gone.
@@ -266,19 +288,28 @@ class InboxPass:
         if gone:
             self.trace(f"{gone} record(s) of the old UIDVALIDITY were not found again: marked vanished")
 
-    def _queue(self, source: MailSource, state: InboxState, folder_state) -> list[RemoteMessage]:
+    def _queue(self, source: MailSource, state: InboxState, folder_state: FolderState) -> list[RemoteMessage]:
         """New messages plus those an operator reset, in server arrival order (see arrival.py)."""
         uidvalidity = folder_state.epoch
+        # what the server shows, and the settings that decide which of its messages should have left it
+        fingerprint = (f"{folder_state.fingerprint} | {self.inbox.email_storage} {self.inbox.error_behavior}"
+                       if folder_state.fingerprint else "")
+        unchanged = bool(fingerprint) and fingerprint == state.listing
         incremental = self.inbox.protocol == "imap" and not self.settings.engine.use_message_id_as_uid
-        if not incremental:  # POP3 UIDL, Maildir, Message-ID keys: the full listing against the store
+        if incremental:
+            nothing_new = folder_state.uidnext is not None and folder_state.uidnext - 1 <= state.highest_uid
+            if nothing_new and not unchanged:
+                self._notice_outside_deletes(source, folder_state)
+                self._remember_listing(state, fingerprint)
+            listed = [] if nothing_new else source.list_new(state.highest_uid)
+            done = self._known_done(listed, uidvalidity)
+        elif unchanged:  # the records say all there is to say about this folder: only retries below
+            listed, done = [], set()
+        else:  # POP3 UIDL, Maildir, Message-ID keys: the full listing against the store
+            self._remember_listing(state, "")  # a pass cut short must not leave a listing it did not take in
             listed = source.list_all()
             done = self._reconcile(listed, uidvalidity)
-            return [m for m in listed if m.key not in done]
-        nothing_new = folder_state.uidnext is not None and folder_state.uidnext - 1 <= state.highest_uid
-        if nothing_new:
-            self._notice_outside_deletes(source, folder_state)
-        listed = [] if nothing_new else source.list_new(state.highest_uid)
-        done = self._known_done(listed, uidvalidity)
+            self._listing = fingerprint
         queue = [m for m in listed if m.key not in done]
         retry = MailMessage.select(MailMessage.key, MailMessage.uid, MailMessage.size).where(
             (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
@@ -289,9 +320,15 @@ class InboxPass:
         queue += [RemoteMessage(r.key, r.size, r.uid) for r in retry if r.key not in queued]
         return arrival_order(queue, self.inbox.protocol)  # retries join the new mail in the server's order
 
-    def _notice_outside_deletes(self, source: MailSource, folder_state) -> None:
+    def _remember_listing(self, state: InboxState, fingerprint: str) -> None:
+        """Record which server listing the store has taken in whole ("" = none); written only on change."""
+        if state.listing != fingerprint:
+            state.listing = fingerprint
+            state.save(only=[InboxState.listing])
+
+    def _notice_outside_deletes(self, source: MailSource, folder_state: FolderState) -> None:
         """Another client deleted or moved messages when the store believes more are on the server than
-        the folder holds: one COUNT in the store per poll, a full listing only when they disagree."""
+        the folder holds: one COUNT in the store when STATUS changed, a full listing only when they disagree."""
         believed = MailMessage.select().where(
             (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
             & (MailMessage.uidvalidity == folder_state.epoch) & (MailMessage.on_server == True)  # noqa: E712
@@ -361,11 +398,10 @@ class InboxPass:
         engine = self.settings.engine
         keep = dt.timedelta(seconds=max(engine.vanished_retention_days, engine.retention_period))  # durations in s
         limit = utcnow() - keep
-        MailMessage.delete().where(
+        records.delete_records(
             (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
             & (MailMessage.on_server == False) & (MailMessage.vanished_at < limit)  # noqa: E712
-            & (MailMessage.status.in_(["processed", "undesired"]))
-        ).execute()
+            & (MailMessage.status.in_(["processed", "undesired"])))
 
     def _downloads(self, source: MailSource, queue: list[RemoteMessage]) -> Iterator[tuple[RemoteMessage, bytes | None]]:
         """(message, raw) in queue order, fetched in batches (source.fetch_many) and consumed lazily, so a
@@ -407,7 +443,8 @@ class InboxPass:
         self.count(read=1)
         if rekey and self._rekeyed(where, raw, state):
             return
-        row = process_message(self.settings, self.inbox, where, raw, state)
+        hint = self._threads[1] if self._threads is not None and self._threads[0] is raw else None
+        row = process_message(self.settings, self.inbox, where, raw, state, self.callers, hint)
         self.count(**{{"processed": "processed", "error": "errors", "undesired": "undesired"}.get(row.status, "skipped"): 1})
         self.trace(f"message {self._label(remote.key, remote.uid, row.id)}: {row.status}" + (f" ({row.error})" if row.error else "")
                    + (f" -> {row.ticket.ref}" if row.ticket_id else ""))
@@ -496,7 +533,8 @@ class InboxPass:
         once more together: without UIDPLUS an expunge is safe only when every flagged mail is ours."""
         rows = MailMessage.select().where(
             (MailMessage.inbox == self.row.id) & (MailMessage.folder == self.folder)
-            & (MailMessage.uidvalidity == uidvalidity) & (MailMessage.disposition_pending != "")
+            & (MailMessage.uidvalidity == uidvalidity)
+            & (MailMessage.disposition_pending > SQL("''"))  # as written: the partial index's own term
             & (MailMessage.on_server == True)).order_by(MailMessage.uid, MailMessage.id)  # noqa: E712
         flagged = [row for row in rows if row.id not in self._disposed and not self._dispose(source, row)
                    and row.disposition_pending == "delete"]
@@ -553,6 +591,8 @@ class InboxPass:
 
     def _commit_dispositions(self) -> None:
         done, self._disposed = list(self._disposed), {}
+        if not done:
+            return
         with database_proxy.atomic():
             for start in range(0, len(done), KEY_CHUNK):
                 MailMessage.update(disposition_pending="", on_server=False, vanished_at=utcnow()).where(

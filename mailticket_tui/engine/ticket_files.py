@@ -12,12 +12,16 @@
 """
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import dataclass, field
 from typing import Callable
 
+from ..store.blobs import read_blob
 from ..store.models import Attachment, Ticket
 from . import big_files
 from .attachments import STORED, KeptAttachment
+from .parse.locate import part_payload
 from .tickets import add_log_entry, store_blob
 
 AUTHOR = "MailTicket"
@@ -46,28 +50,65 @@ def _add_alias(row: Attachment, cid: str) -> None:
     if not cid or cid == row.content_id or cid in row.content_id_aliases.split():
         return
     row.content_id_aliases = (row.content_id_aliases + " " + cid).strip()
-    row.save(only=[Attachment.content_id_aliases])
+    if row.id is not None:  # a file of an earlier mail; this mail's own rows are written with the alias
+        row.save(only=[Attachment.content_id_aliases])
 
 
-def _insert(ticket: Ticket, name: str, kept: KeptAttachment, data: bytes, content_type: str, message) -> Attachment:
-    row = Attachment(ticket=ticket, filename=name, content_type=content_type, size=len(data),
-                     blob=store_blob(data), inline=kept.inline, content_id=kept.content_id,
-                     original_filename=kept.original_filename[:255], declared_type=kept.declared_type[:255],
-                     content_id_aliases="", message=message)
-    row.save(force_insert=True)
-    return row
+def _row(ticket: Ticket, name: str, kept: KeptAttachment, data: bytes, content_type: str, message) -> Attachment:
+    """One unsaved attachment row. A part of the mail as it came points into the mail's raw blob (stored
+    once); anything else (a resized image, a warning file, a file unpacked from TNEF) gets a blob of its own."""
+    digest = kept.sha256
+    raw_digest = getattr(message, "raw_id", None)
+    if kept.location is not None and raw_digest and kept.action == "keep":
+        blob, part = raw_digest, str(kept.location)
+    else:
+        blob, part = store_blob(data, digest), ""
+    return Attachment(ticket=ticket, filename=name, content_type=content_type, size=len(data),
+                      blob=blob, part=part, digest=digest, inline=kept.inline, content_id=kept.content_id,
+                      original_filename=kept.original_filename[:255], declared_type=kept.declared_type[:255],
+                      content_id_aliases="")
+
+
+class AttachmentUnreadable(Exception):
+    """An attachment's bytes cannot be read back as they were stored."""
+
+
+def attachment_bytes(row: Attachment) -> bytes:
+    """The file's bytes: its own blob, or its part decoded again from the raw mail, checked against the
+    digest taken at intake."""
+    stored = read_blob(row.blob_id)
+    if stored is None:
+        raise AttachmentUnreadable(f"attachment #{row.id} {row.filename!r}: its stored bytes are missing")
+    if not row.part:
+        return stored
+    data = part_payload(stored, int(row.part))
+    if data is None or hashlib.sha256(data).hexdigest() != row.digest:
+        raise AttachmentUnreadable(f"attachment #{row.id} {row.filename!r}: the part read back from its mail "
+                                   "does not match what was received")
+    return data
+
+
+@dataclass
+class FilesPlan:
+    """What attach_files decided: the new rows (unsaved: written with the mail's record) and whether the
+    ticket's attachments changed."""
+
+    rows: list[Attachment] = field(default_factory=list)
+    changed: bool = False
 
 
 def attach_files(ticket: Ticket, files: list[KeptAttachment], big_files_dir: str, message=None,
-                 note: Callable[[str], None] = lambda line: None) -> bool:
-    """Store the files the attachments step kept; True when the ticket's attachments changed."""
+                 note: Callable[[str], None] = lambda line: None, new_ticket: bool = False) -> FilesPlan:
+    """Decide the rows for the files the attachments step kept (their bytes are stored now, the rows come
+    back unsaved). A ticket created by this mail has no files yet: nothing to read."""
+    plan = FilesPlan()
     if not files:
-        return False  # most mail: no query
-    rows = list(Attachment.select().where(Attachment.ticket == ticket).order_by(Attachment.id))
-    by_sha = {row.blob_id: row for row in rows}
+        return plan  # most mail: no query
+    rows = [] if new_ticket else list(Attachment.select().where(Attachment.ticket == ticket).order_by(Attachment.id))
+    by_sha = {row.digest or row.blob_id: row for row in rows}
     by_digest: dict[str, Attachment] = {}  # this mail's parts by their bytes as they came (before a resize)
     taken = {row.filename.lower() for row in rows}
-    changed, not_kept = False, []
+    not_kept = []
     for kept in files:
         if kept.action in STORED or kept.action == "duplicate":
             known = by_digest.get(kept.digest) or by_sha.get(kept.sha256)
@@ -76,27 +117,28 @@ def attach_files(ticket: Ticket, files: list[KeptAttachment], big_files_dir: str
                 by_digest[kept.digest] = known
                 note(f"attachment: {kept.filename!r} already on {ticket.ref} as {known.filename!r}; not added again")
                 continue
-            row = _insert(ticket, unique_name(kept.filename, taken), kept, kept.payload, kept.content_type, message)
-            by_sha[row.blob_id] = by_digest[kept.digest] = row
-            changed = True
+            row = _row(ticket, unique_name(kept.filename, taken), kept, kept.payload, kept.content_type, message)
+            by_sha[row.digest] = by_digest[kept.digest] = row
+            plan.rows.append(row)
         elif kept.action == "too_big":
             path, problem = big_files.save(big_files_dir, kept.digest, kept.filename, kept.payload)
             text = big_files.warning_text(kept.filename, kept.size, kept.content_type, kept.reason, path, problem)
             warning = KeptAttachment(f"warning-{kept.filename}.txt", "text/plain", text.encode(), False, "", "keep",
                                      "", "", "text/plain")
-            _insert(ticket, unique_name(warning.filename, taken), warning, warning.payload, "text/plain", message)
+            plan.rows.append(_row(ticket, unique_name(warning.filename, taken), warning, warning.payload,
+                                  "text/plain", message))
             note(f"attachment: {kept.filename!r} too big: " + (f"saved to {path}" if path else f"not saved ({problem})"))
             not_kept.append(f"{kept.filename} ({kept.size} bytes): {kept.reason}; "
                             + (f"saved to {path}" if path else f"not saved: {problem}"))
-            changed = True
         elif kept.action == "excluded":
             shown = kept.content_type + (f", declared {kept.declared_type}" if kept.declared_type != kept.content_type else "")
             not_kept.append(f"{kept.filename} ({shown}): {kept.reason}")
+    plan.changed = bool(plan.rows)
     if not_kept:
         items = "".join(f"<li>{_escape(line)}</li>" for line in not_kept)
         add_log_entry(ticket, "private_log", AUTHOR, "", f"<p>Attachments not kept from this mail:</p><ul>{items}</ul>",
                       getattr(message, "message_id", "") or "")
-    return changed
+    return plan
 
 
 def _escape(text: str) -> str:

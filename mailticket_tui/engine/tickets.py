@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from dataclasses import dataclass
 
-from peewee import fn
+from peewee import PostgresqlDatabase, fn
 
+from ..store import fast_sql
 from ..store.blobs import put_blob
 from ..store.models import (
     Attachment,
@@ -22,7 +22,7 @@ from ..store.models import (
     Team,
     Ticket,
     TicketContact,
-    TicketEvent,
+    database_proxy,
     utcnow,
 )
 from .lifecycle import lifecycle
@@ -68,16 +68,31 @@ def store_blob(data: bytes, digest: str | None = None) -> str:
 
 def create_ticket(klass: str, title: str, description_html: str, caller: Person | None, inbox_id: int | None,
                   origin: str = "mail", parent: Ticket | None = None) -> Ticket:
+    """Insert the ticket with its id-based ref (R-000123) in ONE statement: the id is drawn inside the
+    INSERT (the table's sequence on PostgreSQL; max + 1 on SQLite, whose writers are serialised), so no
+    placeholder ref and no second UPDATE."""
     cycle = lifecycle(klass)
     now = utcnow()
-    ticket = Ticket.create(
-        klass=klass, ref=f"tmp-{uuid.uuid4().hex}",  # unique until the id-based ref replaces it
-        title=cut_title(title), description=fit_description(description_html), caller=caller,
-        org=caller.org_id if caller else None, origin=origin, status=cycle.initial, inbox=inbox_id,
-        parent=parent, created=now, updated=now,
-    )
-    ticket.ref = f"{cycle.prefix}{ticket.id:06d}"
-    ticket.save(only=[Ticket.ref])
+    ticket = Ticket(klass=klass, title=cut_title(title), description=fit_description(description_html),
+                    caller=caller, org=caller.org_id if caller else None, origin=origin, status=cycle.initial,
+                    inbox=inbox_id, parent=parent, created=now, updated=now)
+    names = [name for name in Ticket._meta.sorted_field_names if name not in ("id", "ref")]
+    fields = [Ticket._meta.fields[name] for name in names]
+    params = [field.db_value(ticket.__data__.get(field.name)) for field in fields]  # ids: no lazy loads
+    columns = ", ".join(f'"{field.column_name}"' for field in fields)
+    db = database_proxy.obj
+    if isinstance(db, PostgresqlDatabase):
+        drawn = "SELECT nextval(pg_get_serial_sequence('ticket', 'id')) AS n"
+        ref = "%s || lpad(n::text, greatest(6, length(n::text)), '0')"
+        mark = "%s"
+    else:
+        drawn = 'SELECT COALESCE(MAX("id"), 0) + 1 AS n FROM "ticket"'
+        ref = "? || printf('%06d', n)"
+        mark = "?"
+    sql = (f'INSERT INTO "ticket" ("id", "ref", {columns}) SELECT n, {ref}, {", ".join([mark] * len(fields))} '
+           f'FROM ({drawn}) AS drawn RETURNING "id", "ref"')
+    ticket.id, ticket.ref = db.execute_sql(sql, [cycle.prefix, *params]).fetchone()
+    ticket._dirty.clear()
     return ticket
 
 
@@ -192,9 +207,10 @@ def _apply_one(ticket: Ticket, key: str, value: str) -> str | None:
 
 def add_log_entry(ticket: Ticket, log: str, author_name: str, author_email: str, html: str,
                   message_id: str = "", date=None) -> None:
-    CaseLogEntry.insert(ticket=ticket, log=log, author_name=author_name, author_email=author_email,
-                        html=html, message_id=message_id, date=date or utcnow()).execute()
-    Ticket.update(updated=utcnow()).where(Ticket.id == ticket.id).execute()
+    fast_sql.insert(CaseLogEntry, {"ticket": ticket.id, "log": log, "author_name": author_name,
+                                   "author_email": author_email, "html": html, "message_id": message_id,
+                                   "date": date or utcnow()})
+    fast_sql.update_by_id(Ticket, ticket.id, {"updated": utcnow()})
 
 
 def apply_stimulus(ticket: Ticket, stimulus: str) -> str:
@@ -219,17 +235,13 @@ def add_contact(ticket: Ticket, person: Person) -> bool:
     return bool(inserted)
 
 
-def add_attachment(ticket: Ticket, filename: str, content_type: str, data: bytes, inline: bool = False,
-                   content_id: str = "", message=None) -> None:
-    Attachment.insert(ticket=ticket, filename=filename, content_type=content_type, size=len(data),
-                      blob=store_blob(data), inline=inline, content_id=content_id or "", message=message).execute()
+def attachment_row(ticket: Ticket, filename: str, content_type: str, data: bytes) -> Attachment:
+    """An unsaved attachment row for `data`, whose bytes are stored (content-addressed) now."""
+    digest = hashlib.sha256(data).hexdigest()
+    return Attachment(ticket=ticket, filename=filename, content_type=content_type, size=len(data),
+                      blob=store_blob(data, digest), digest=digest)
 
 
-def record_change(ticket: Ticket, who: str, changed: list[str], summary: str, message=None) -> None:
-    Change.insert(ticket=ticket, who=who, fields=json.dumps(changed), summary=summary, message=message).execute()
-
-
-def record_event(ticket: Ticket, kind: str, message=None) -> None:
-    """The event row (created-by-mail, updated-by-mail, stimulus:ev_x, log:public_log). Written consumed: the
-    caller runs notifications.fire for it in the same transaction, so its mail exists exactly when it does."""
-    TicketEvent.insert(ticket=ticket, kind=kind, message=message, consumed=True).execute()
+def record_change(ticket: Ticket, who: str, changed: list[str], summary: str) -> None:
+    """The audit row of an operator's action (a mail's work is audited on its record: engine/records.py)."""
+    Change.insert(ticket=ticket, who=who, fields=json.dumps(changed), summary=summary).execute()

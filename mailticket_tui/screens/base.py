@@ -19,10 +19,6 @@ from typing import TYPE_CHECKING, cast
 from textual.dom import DOMNode
 from textual.worker import Worker, WorkerState
 
-from ..directory import DirectoryError
-from ..engine.oauth.client import OAuthError
-from ..engine.sources.base import SourceError
-from ..engine.tickets import TicketError
 from ..settings import SettingsError
 from ..store.db import StoreError
 from ..store.migrations import SchemaTooNew
@@ -38,10 +34,18 @@ else:
 
 log = logging.getLogger("mailticket_tui.tui")
 
-# Raised by the services with a message written for the user: shown as is, no type name, no traceback.
-EXPECTED: tuple[type[BaseException], ...] = (SettingsError, StoreError, SourceError, TicketError, SchemaTooNew,
-                                             OSError, DirectoryError, OAuthError)
 LINE_LIMIT = 300
+
+
+def expected_errors() -> tuple[type[BaseException], ...]:
+    """Raised by the services with a message written for the user: shown as is, no type name, no traceback.
+    Imported at the first failure, not before the first paint (the engine's modules are the heaviest)."""
+    from ..directory import DirectoryError
+    from ..engine.oauth.client import OAuthError
+    from ..engine.sources.base import SourceError
+    from ..engine.tickets import TicketError
+
+    return (SettingsError, StoreError, SourceError, TicketError, SchemaTooNew, OSError, DirectoryError, OAuthError)
 
 
 def app_of(node: DOMNode) -> "MailTicketApp":
@@ -59,11 +63,11 @@ def _first_line(text: str) -> str:
 
 
 def is_expected(error: BaseException) -> bool:
-    """True for the errors whose message is written for the user (see EXPECTED); a KeyError raised with a
+    """True for the errors whose message is written for the user (expected_errors); a KeyError raised with a
     sentence (services' `no message #N`) counts too, a bare dictionary miss does not."""
     if isinstance(error, KeyError):
         return bool(error.args) and isinstance(error.args[0], str) and " " in error.args[0]
-    return isinstance(error, EXPECTED)
+    return isinstance(error, expected_errors())
 
 
 def error_line(error: BaseException) -> str:

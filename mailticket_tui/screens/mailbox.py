@@ -1,11 +1,14 @@
 """Mode 2, Mailbox: the messages of one inbox joined with the store's state, a page at a time.
 
-Never loads the whole folder: `services.list_messages` returns one page (PAGE rows, one extra to know if
-there is a next page) in a thread worker. Rows update in place by key when the engine reports messages of
-this inbox. Multi-select (space, a for the page) is kept by message id across pages and filters, counted
-in the info line, and feeds reset / ignore / delete (all selected messages, not only the page's), each
-confirmed and followed by the outcome per message. Enter opens the message detail (headers, decision trace,
-replay, save .eml).
+Never loads the whole folder: `services.list_messages` returns one keyset page (PAGE rows, one extra to know
+if there is another page that way) in a thread worker: the next or previous page starts after or before the
+cursor of the first or last row shown, home and end read the first and the last page, each as fast as the
+others (page down on the last row and page up on the first turn the page too; ] and [ as well). The count for
+"rows 201-300 of 100000" is taken by a second worker once the page is shown. Rows update in place by key when
+the engine reports messages of this inbox. Multi-select (space, a for the page) is kept by message id across
+pages and filters, counted in the info line, and feeds reset / ignore / delete (all selected messages, not
+only the page's), each confirmed and followed by the outcome per message. Enter opens the message detail
+(headers, decision trace, replay, save .eml), imported when it first opens.
 
 Messages are named by their store id (`#`, the first column: what `mailticket messages reset|ignore|delete ID`
 takes), never by the server's UID or file name, which the detail shows as a separate, labelled field. A page
@@ -26,15 +29,13 @@ from textual.worker import Worker
 
 from ..engine.events import Event, MessageHandled
 from ..widgets.filter_query import parse_filter
-from ..services import reason_class
+from ..services import MessageCursor, reason_class
 from ..widgets.columns import ColumnSpec
 from ..widgets.dates import compact
 from ..widgets.fitted_table import FittedTable
+from ..widgets.paged_table import PagedTable
 from ..widgets.safe_text import clean, safe_text
-from .confirm import ConfirmScreen
-from .message_detail import MessageDetailScreen
 from .mode_screen import ModeScreen
-from .outcome import OutcomeScreen
 
 PAGE = 100
 STATUSES = ("new", "processed", "error", "undesired", "ignored", "duplicate")
@@ -53,13 +54,38 @@ class Query:
     inbox: str
     status: str
     text: str
-    offset: int
+
+
+@dataclass(frozen=True)
+class PageAt:
+    """Where a page starts: the first page (no cursor), after or before a row's cursor, or the last page."""
+
+    query: Query
+    after: MessageCursor | None = None
+    before: MessageCursor | None = None
+    last: bool = False
+
+    @property
+    def backward(self) -> bool:
+        return self.before is not None or self.last
 
 
 class MessagesLoaded(Message):
-    def __init__(self, query: Query, rows: list, has_more: bool, total: int | None) -> None:
+    """`asked` is the request (stale when the user asked for another since); `shown` where the page really
+    starts (a previous page that reached the top is the first page)."""
+
+    def __init__(self, asked: PageAt, shown: PageAt, rows: list, has_next: bool, has_previous: bool) -> None:
         super().__init__()
-        self.query, self.rows, self.has_more, self.total = query, rows, has_more, total
+        self.asked, self.shown, self.rows = asked, shown, rows
+        self.has_next, self.has_previous = has_next, has_previous
+
+
+class MessagesCounted(Message):
+    """How many rows match the page's query, and how many come before its first row."""
+
+    def __init__(self, page: PageAt, total: int, position: int) -> None:
+        super().__init__()
+        self.page, self.total, self.position = page, total, position
 
 
 class MessagesActed(Message):
@@ -94,15 +120,19 @@ class MailboxScreen(ModeScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.query_state = Query("", "", "", 0)
+        self.query_state = Query("", "", "")
+        self.page = PageAt(self.query_state)  # the page shown (or being loaded): what a reload reads again
         # selected message id -> its row when last seen (the confirmation names messages of other pages too)
         self.selected: dict[int, object] = {}
         self.rows: dict[int, object] = {}
         self.page_info = ""
         self.page_failed = False  # the last load failed: page_info says why, the rows shown are stale
         self.inbox_names: list[str] = []
-        self.has_more = False
+        self.has_more = False  # a next page exists
+        self.has_previous = False
         self.total: int | None = None
+        self.position: int | None = None  # of the first row shown, 0 on the first page; None until counted
+        self.cursor_row: int | None = None  # where the page being loaded puts the cursor (-1: the last row)
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="mailbox-bar"):
@@ -110,7 +140,7 @@ class MailboxScreen(ModeScreen):
             yield Select([(s, s) for s in STATUSES], prompt="any status", compact=True, id="mailbox-status")
             yield Input(placeholder="/ filter: words in subject, from, error (status:error)", compact=True,
                         id="mailbox-filter")
-        yield FittedTable(COLUMNS, id="mailbox-table")
+        yield FittedTable(COLUMNS, id="mailbox-table", store_pages=True)
         yield Static("", id="mailbox-info", markup=False)
 
     @property
@@ -135,7 +165,7 @@ class MailboxScreen(ModeScreen):
         `status` when given (the Inboxes mode's `x` shows an inbox's errors this way)."""
         if status is None:
             status = "" if message_id else self.query_state.status
-        self.query_state = Query(inbox, status, "", 0)
+        self.query_state = Query(inbox, status, "")
         self.selected.clear()
         select = self.query_one("#mailbox-inbox", Select)
         if inbox in self.inbox_names:
@@ -148,7 +178,7 @@ class MailboxScreen(ModeScreen):
                 status_select.clear()
         self.query_one("#mailbox-filter", Input).value = ""
         if message_id is not None:
-            self.app.push_screen(MessageDetailScreen(message_id))
+            self._open_detail(message_id)
         self._load()
 
     # -- loading ---------------------------------------------------------------------------------------------
@@ -163,46 +193,92 @@ class MailboxScreen(ModeScreen):
                 select.value = self.query_state.inbox
         if self.query_state.inbox not in names and names:  # none yet, or the shown one is gone
             self.selected.clear()
-            self.query_state = Query(names[0], self.query_state.status, self.query_state.text, 0)
+            self.query_state = Query(names[0], self.query_state.status, self.query_state.text)
             with self.prevent(Select.Changed):
                 select.value = names[0]
 
-    def _load(self, recount: bool = True) -> None:
-        """Load the current page; `recount` also refreshes the total (a GROUP BY over the whole table,
-        ~60 ms at 100k rows: done when the filter or the data changed, not on every page turn)."""
-        self._fetch(self.query_state, recount or self.total is None)
+    def _load(self, page: PageAt | None = None, position: int | None = 0, cursor: int | None = None) -> None:
+        """Load `page` (by default the current query's first page), whose first row is expected at `position`
+        (None: unknown until counted), and put the cursor on row `cursor` (-1: the last; None: on the row it
+        was on if still shown). The count follows once the page is shown."""
+        if page is None or page.query != self.query_state:
+            page, position = PageAt(self.query_state), 0
+        if page.query != self.page.query:
+            self.total = None
+        self.page, self.position, self.cursor_row = page, position, cursor
+        self._fetch(page)
+
+    def _reload(self) -> None:
+        """The page shown, read again from where it starts (new mail shows on the first page)."""
+        self._load(self.page, self.position)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="mailbox-page", name="load messages")
-    def _fetch(self, query: Query, recount: bool) -> None:
+    def _fetch(self, page: PageAt) -> None:
+        query = page.query
         if not query.inbox:
-            self.post_message(MessagesLoaded(query, [], False, 0))
+            self.post_message(MessagesLoaded(page, page, [], False, False))
             return
-        rows = self.services.list_messages(query.inbox, query.status, query.text, query.offset, PAGE + 1,
-                                          by_date=True)
-        total = self.total
-        if recount and not query.text:
-            counts = next((i.counts for i in self.services.list_inboxes() if i.name == query.inbox), {})
-            total = counts.get(query.status, 0) if query.status else sum(counts.values())
-        elif query.text:
-            total = None
-        self.post_message(MessagesLoaded(query, rows[:PAGE], len(rows) > PAGE, total))
+        rows = self.services.list_messages(query.inbox, query.status, query.text, limit=PAGE + 1, by_date=True,
+                                          after=page.after, before=page.before, last=page.last)
+        if page.after is not None and not rows:  # the rows after it are gone: the last page
+            rows, page_shown = self.services.list_messages(query.inbox, query.status, query.text, limit=PAGE + 1,
+                                                           by_date=True, last=True), PageAt(query, last=True)
+            self.post_message(MessagesLoaded(page, page_shown, rows[-PAGE:], False, len(rows) > PAGE))
+        elif not page.backward:
+            self.post_message(MessagesLoaded(page, page, rows[:PAGE], len(rows) > PAGE, page.after is not None))
+        elif len(rows) > PAGE or page.last:
+            self.post_message(MessagesLoaded(page, page, rows[-PAGE:], page.before is not None, len(rows) > PAGE))
+        else:  # back at the top: a whole first page rather than the few rows left before the cursor
+            rows = self.services.list_messages(query.inbox, query.status, query.text, limit=PAGE + 1, by_date=True)
+            self.post_message(MessagesLoaded(page, PageAt(query), rows[:PAGE], len(rows) > PAGE, False))
 
     def on_messages_loaded(self, message: MessagesLoaded) -> None:
-        if message.query != self.query_state:
-            return  # an answer to a query the user has since changed
+        if message.asked != self.page:
+            return  # an answer to a page or a query the user has since left
+        self.page = message.shown
         self.rows = {r.id: r for r in message.rows}
-        self.has_more, self.total = message.has_more, message.total
+        self.has_more, self.has_previous = message.has_next, message.has_previous
+        if message.shown == PageAt(message.shown.query):
+            self.position = 0
+        elif message.shown.last:
+            self.position = None if self.total is None else max(0, self.total - len(message.rows))
         self.table.show_rows([(str(r.id), self._cells(r)) for r in message.rows])
-        first = message.query.offset + 1 if message.rows else 0
-        last = message.query.offset + len(message.rows)
-        info = f"{clean(message.query.inbox) or 'no inbox'} · rows {first}-{last}"
-        if message.total is not None:
-            info += f" of {message.total}"
-        elif message.has_more:
-            info += " (more: ])"
-        self.page_info, self.page_failed = info, False
+        if self.cursor_row is not None and message.rows:
+            self.table.move_cursor(row=self.cursor_row % len(message.rows), animate=False)
+        self.page_failed = False
         for message_id in self.selected.keys() & self.rows.keys():
             self.selected[message_id] = self.rows[message_id]  # fresher subject for the confirmation
+        if message.rows:
+            self._count(message.shown, message.rows[0].cursor)
+        else:  # only a first page comes back empty (other pages fall back to the first or the last)
+            self.total = 0
+        self._describe_page()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="mailbox-count", name="count messages")
+    def _count(self, page: PageAt, first: MessageCursor) -> None:
+        """Off the first paint: a count reads every matching index entry (~10 ms at 100,000 messages)."""
+        query = page.query
+        total = self.services.count_messages(query.inbox, query.status, query.text)
+        position = self.services.count_messages(query.inbox, query.status, query.text, before=first)
+        self.post_message(MessagesCounted(page, total, position))
+
+    def on_messages_counted(self, message: MessagesCounted) -> None:
+        if message.page == self.page:
+            self.total, self.position = message.total, message.position
+            self._describe_page()
+
+    def _describe_page(self) -> None:
+        """`inbox · rows 201-300 of 1234`: what is known; the count completes it once it lands."""
+        info = f"{clean(self.page.query.inbox) or 'no inbox'} · "
+        if self.position is None:
+            info += f"{'the last ' if self.page.last else ''}{len(self.rows)} rows"
+        else:
+            info += f"rows {self.position + 1 if self.rows else 0}-{self.position + len(self.rows)}"
+        if self.total is not None:
+            info += f" of {self.total}"
+        elif self.has_more:
+            info += " (more: ])"
+        self.page_info = info
         self._show_info()
 
     def _show_info(self) -> None:
@@ -224,20 +300,20 @@ class MailboxScreen(ModeScreen):
 
     def engine_events(self, batch: list[Event]) -> None:
         if any(isinstance(e, MessageHandled) and e.inbox == self.query_state.inbox for e in batch):
-            self._load()
+            self._reload()
 
     # -- filters and paging ------------------------------------------------------------------------------------
     @on(Select.Changed, "#mailbox-inbox")
     def _inbox_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str) and event.value != self.query_state.inbox:
             self.selected.clear()
-            self.query_state = Query(event.value, self.query_state.status, self.query_state.text, 0)
+            self.query_state = Query(event.value, self.query_state.status, self.query_state.text)
             self._load()
 
     @on(Select.Changed, "#mailbox-status")
     def _status_changed(self, event: Select.Changed) -> None:
         status = event.value if isinstance(event.value, str) else ""
-        self.query_state = Query(self.query_state.inbox, status, self.query_state.text, 0)
+        self.query_state = Query(self.query_state.inbox, status, self.query_state.text)
         self._load()
 
     @on(Input.Submitted, "#mailbox-filter")
@@ -254,7 +330,7 @@ class MailboxScreen(ModeScreen):
                 select.value = status
             else:
                 select.clear()
-        self.query_state = Query(self.query_state.inbox, status, text, 0)
+        self.query_state = Query(self.query_state.inbox, status, text)
         self._load()
         self.table.focus()
 
@@ -267,20 +343,35 @@ class MailboxScreen(ModeScreen):
         self.table.focus()
 
     def action_next_page(self) -> None:
-        if self.has_more:
-            q = self.query_state
-            self.query_state = Query(q.inbox, q.status, q.text, q.offset + PAGE)
-            self._load(recount=False)
+        """The rows after the last one shown (none: stay)."""
+        if self.has_more and self.rows:
+            last = list(self.rows.values())[-1]
+            position = None if self.position is None else self.position + len(self.rows)
+            self._load(PageAt(self.query_state, after=last.cursor), position, cursor=0)
 
     def action_previous_page(self) -> None:
-        q = self.query_state
-        if q.offset:
-            self.query_state = Query(q.inbox, q.status, q.text, max(0, q.offset - PAGE))
-            self._load(recount=False)
+        """The rows before the first one shown; near the top, the first page."""
+        if self.has_previous and self.rows:
+            first = next(iter(self.rows.values()))
+            position = None if self.position is None else max(0, self.position - PAGE)
+            self._load(PageAt(self.query_state, before=first.cursor), position, cursor=-1)
+
+    def action_first_page(self) -> None:
+        self._load(PageAt(self.query_state), cursor=0)
+
+    def action_last_page(self) -> None:
+        """The oldest rows, read backwards from the end of the order (no OFFSET)."""
+        self._load(PageAt(self.query_state, last=True), None, cursor=-1)
+
+    @on(PagedTable.PageWanted, "#mailbox-table")
+    def _page_wanted(self, event: PagedTable.PageWanted) -> None:
+        """Page down on the last row, page up on the first, home, end."""
+        {"next": self.action_next_page, "previous": self.action_previous_page, "first": self.action_first_page,
+         "last": self.action_last_page}[event.where]()
 
     def action_reload(self) -> None:
         self._load_inbox_names()
-        self._load()
+        self._reload()
 
     def action_scan_server(self) -> None:
         """Join the server folder's live content with the store: unseen mail shows up as new now."""
@@ -299,7 +390,7 @@ class MailboxScreen(ModeScreen):
         self.notify(clean(f"{message.inbox}: {message.line}"), markup=False,
                     severity="warning" if message.failed else "information")
         if message.inbox == self.query_state.inbox:
-            self._load()
+            self._reload()
 
     # -- selection and actions -----------------------------------------------------------------------------------
     def action_toggle_selection(self) -> None:
@@ -351,6 +442,8 @@ class MailboxScreen(ModeScreen):
                 question.append(clean(row.subject, limit=60))
         if len(ids) > 8:
             question.append(f"\n… and {len(ids) - 8} more")
+        from .confirm import ConfirmScreen
+
         self.app.push_screen(ConfirmScreen(question, verb),
                              lambda yes: yes and self._act(action, verb, ids))
 
@@ -370,8 +463,10 @@ class MailboxScreen(ModeScreen):
 
     def on_messages_acted(self, message: MessagesActed) -> None:
         self.selected.clear()
+        from .outcome import OutcomeScreen
+
         self.app.push_screen(OutcomeScreen(message.title, message.results))
-        self._load()
+        self._reload()
 
     def worker_failed(self, worker: Worker, line: str) -> None:
         """A failed page keeps its rows but says they are stale; a failed action may have changed some
@@ -380,12 +475,18 @@ class MailboxScreen(ModeScreen):
             self.page_info, self.page_failed = f"{line} · f5 retries", True
             self._show_info()
         elif worker.group == "mailbox-act":
-            self._load()
+            self._reload()
 
     def action_open_message(self) -> None:
         key = self.table.current_key
         if key is not None:
-            self.app.push_screen(MessageDetailScreen(int(key)))
+            self._open_detail(int(key))
+
+    def _open_detail(self, message_id: int) -> None:
+        """Imported here: the detail (and the image support it brings) is not needed for the first paint."""
+        from .message_detail import MessageDetailScreen
+
+        self.app.push_screen(MessageDetailScreen(message_id))
 
     @on(DataTable.RowSelected, "#mailbox-table")
     def _row_selected(self, _: DataTable.RowSelected) -> None:

@@ -23,8 +23,15 @@ from playhouse.db_url import connect
 from .migrations import MigrationError, SchemaTooNew, UpgradeResult, upgrade
 from .models import database_proxy
 
+# page_size and wal_autocheckpoint cut the bytes written per mail (measured: 4.4x -> 2.2x the mail's size).
+# Every commit writes each page it touched to the WAL, and a mail touches a few dozen index pages for a few
+# bytes each: 1 KB pages make that 4x cheaper than the default 4 KB. page_size only applies to a store being
+# created (it must come before journal_mode); older stores keep theirs. A checkpoint every 10,000 pages
+# (10 MB of WAL at 1 KB) copies a hot index page into the database once per checkpoint, not every ~25 mails.
 SQLITE_PRAGMAS = {
+    "page_size": 1024,
     "journal_mode": "wal",
+    "wal_autocheckpoint": 10000,
     "synchronous": "normal",
     "foreign_keys": 1,
     "busy_timeout": 10000,

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import fields
 
 from peewee import (
+    SQL,
     BigIntegerField,
     BlobField,
     BooleanField,
@@ -88,6 +89,9 @@ class InboxState(BaseModel):
     last_error = TextField(default="")
     error_streak = IntegerField(default=0)
     last_counters = TextField(default="{}")
+    # FolderState.fingerprint of the last server listing a pass took in whole ("" = none): while the server
+    # still shows it, an idle pass neither lists the folder nor compares it with the records (runner.py)
+    listing = CharField(default="")
 
     class Meta:
         indexes = ((("inbox", "folder"), True),)
@@ -131,11 +135,15 @@ class DaemonPresence(BaseModel):
 
 
 class Blob(BaseModel):
-    """Content-addressed bytes (raw messages, attachments, overflowing descriptions)."""
+    """Content-addressed bytes (raw messages, attachments, overflowing descriptions); read through
+    store/blobs.py, which knows the codec. `sha256` and `size` are those of the original bytes."""
 
     sha256 = CharField(primary_key=True, max_length=64)
     size = BigIntegerField()
     data = BlobField()
+    # 0: stored as they came, 1: zstd. An integer on purpose: SQLite stores 0 and 1 without data bytes, and a
+    # column with bytes after a zeroblob() would make SQLite build the whole blob in memory (store/blobs.py).
+    codec = IntegerField(default=0)
 
 
 class Organization(BaseModel):
@@ -195,24 +203,31 @@ class Ticket(BaseModel):
     priority = IntegerField(default=4)
     urgency = IntegerField(default=4)
     impact = IntegerField(default=3)
-    service = ForeignKeyField(Service, null=True, on_delete="SET NULL")
+    service = ForeignKeyField(Service, null=True, on_delete="SET NULL", index=False)  # partial index below
     inbox = ForeignKeyField(Inbox, null=True, on_delete="SET NULL")
-    parent = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="children")
+    parent = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="children", index=False)
     created = DateTimeField(default=utcnow, index=True)
     updated = DateTimeField(default=utcnow)
     closed = DateTimeField(null=True)
-    team = ForeignKeyField(Team, null=True, on_delete="SET NULL", backref="tickets")
-    agent = ForeignKeyField(Person, null=True, on_delete="SET NULL", backref="agent_tickets")
+    team = ForeignKeyField(Team, null=True, on_delete="SET NULL", backref="tickets", index=False)
+    agent = ForeignKeyField(Person, null=True, on_delete="SET NULL", backref="agent_tickets", index=False)
     service_subcategory = CharField(default="")  # free text, as named by the admin's default values
     extra = TextField(default="{}")  # JSON object of custom fields (name -> text)
     # the ticket's identity in a former iTop ("UserRequest::123"): replies to that iTop's notifications thread
-    legacy_ref = CharField(default="", index=True)
+    legacy_ref = CharField(default="")
+
+
+# Columns empty on most tickets get partial indexes: a new ticket writes no page of them (each index page a
+# commit touches is written to the WAL again), and lookups by a value still use them.
+for _column in (Ticket.service, Ticket.parent, Ticket.team, Ticket.agent):
+    Ticket.add_index(Ticket.index(_column, name=f"ticket_{_column.column_name}", where=_column.is_null(False)))
+Ticket.add_index(Ticket.index(Ticket.legacy_ref, name="ticket_legacy_ref", where=Ticket.legacy_ref != ""))
 
 
 class MailMessage(BaseModel):
     """One row per message seen on a server: its identity, state, decision trace and the ticket it fed."""
 
-    inbox = ForeignKeyField(Inbox, on_delete="CASCADE", backref="messages")
+    inbox = ForeignKeyField(Inbox, on_delete="CASCADE", backref="messages", index=False)  # leads the indexes below
     folder = CharField(default="INBOX")
     uidvalidity = BigIntegerField(default=0)  # FolderState.epoch: 0 for POP3/Maildir, never NULL
     uid = BigIntegerField(null=True)
@@ -235,16 +250,36 @@ class MailMessage(BaseModel):
     on_server = BooleanField(default=True)
     vanished_at = DateTimeField(null=True)
     # a copy of an already ticketed mail (same Message-ID in the same inbox): points at the original
-    duplicate_of = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="duplicates")
+    duplicate_of = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="duplicates", index=False)
+    # what this mail changed on its ticket, JSON {"who", "fields", "summary"}; "" when nothing (records.py)
+    audit = TextField(default="")
 
     class Meta:
-        indexes = ((("inbox", "folder", "uidvalidity", "key"), True),)
+        # the last two serve the Mailbox's keyset pages (services.list_messages), any status or one status
+        indexes = ((("inbox", "folder", "uidvalidity", "key"), True), (("inbox", "date", "id"), False),
+                   (("inbox", "status", "date", "id"), False))
+
+
+MailMessage.add_index(MailMessage.index(MailMessage.duplicate_of, name="mail_message_duplicate_of_id",
+                                        where=MailMessage.duplicate_of.is_null(False)))
+# What an idle pass asks, answered from the rows that need work, not from every record of the folder:
+# records to retry, undesired mail to purge and old-epoch records still on the server (work); deletes and
+# moves not done yet (pending: `disposition_pending > ''`); records of vanished mail past retention (vanished).
+MailMessage.add_index(MailMessage.index(MailMessage.inbox, MailMessage.folder, MailMessage.on_server,
+                                        MailMessage.uidvalidity, MailMessage.status, MailMessage.processed_at,
+                                        name="mail_message_work"))
+MailMessage.add_index(MailMessage.index(MailMessage.inbox, MailMessage.folder, MailMessage.uidvalidity,
+                                        MailMessage.disposition_pending, name="mail_message_pending",
+                                        where=MailMessage.disposition_pending > SQL("''")))
+MailMessage.add_index(MailMessage.index(MailMessage.inbox, MailMessage.folder, MailMessage.on_server,
+                                        MailMessage.status, MailMessage.vanished_at, name="mail_message_vanished"))
 
 
 class MessageRef(BaseModel):
-    """Message-ID -> ticket, for threading; survives the mail leaving the server."""
+    """Message-ID -> ticket, for threading, for ids without a mail record: our own outgoing mail and mail
+    whose record was deleted (moved here first); a mail record is its own thread entry (records.py)."""
 
-    message_id = CharField(index=True)
+    message_id = CharField()  # the unique (message_id, ticket) index serves lookups by id
     ticket = ForeignKeyField(Ticket, on_delete="CASCADE", backref="message_refs")
     created = DateTimeField(default=utcnow)
 
@@ -283,10 +318,15 @@ class Attachment(BaseModel):
     original_filename = CharField(default="")  # as the mail named it (filename is the cleaned, unique one)
     declared_type = CharField(default="")  # the Content-Type as written; content_type is what the bytes are
     content_id_aliases = TextField(default="")  # Content-IDs of later parts with the same bytes, space-separated
+    # Where the bytes are: part "" -> the whole blob is the file; part "<offset>" -> the blob is the raw mail
+    # and the file is its MIME part whose headers start at that byte offset (stored once, read back decoded).
+    part = CharField(default="")
+    digest = CharField(default="")  # sha256 of the file's bytes ("" on rows older than step 11: blob_id is it)
 
 
 class Change(BaseModel):
-    """Audit: one row per processed message or operator action (who, when, which fields)."""
+    """Audit of operator actions and of deleted mail records (moved here first); a mail's work is audited
+    on its record (MailMessage.audit, records.py). Stores before step 11 hold one row per processed mail."""
 
     ticket = ForeignKeyField(Ticket, on_delete="CASCADE", backref="changes")
     who = CharField(default="")
@@ -297,8 +337,9 @@ class Change(BaseModel):
 
 
 class TicketEvent(BaseModel):
-    """created-by-mail / updated-by-mail / stimulus:ev_x / log:public_log; written `consumed` by the
-    transaction that also plans its mail (engine/notifications.py); older stores may hold unconsumed rows."""
+    """created-by-mail / updated-by-mail / stimulus:ev_x / log:public_log, as releases up to step 10 wrote
+    them. No longer written: the Change row of the same work says the same (its summary starts with the
+    event), and notifications fire in that transaction. Kept so older stores keep their history."""
 
     ticket = ForeignKeyField(Ticket, on_delete="CASCADE", backref="events")
     kind = CharField()

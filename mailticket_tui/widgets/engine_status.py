@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field, fields, replace
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -22,7 +22,6 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import ProgressBar, Static
 
-from ..engine.background import EngineState
 from ..engine.events import (
     Event,
     InboxCounters,
@@ -38,6 +37,9 @@ from ..engine.events import (
 from ..engine.pace import progress_text
 from .message_ref import message_label
 from .safe_text import clean
+
+if TYPE_CHECKING:
+    from ..engine.background import EngineState  # the background engine's modules load in its worker
 
 
 @dataclass(frozen=True)

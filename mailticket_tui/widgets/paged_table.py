@@ -4,23 +4,68 @@ The store pages (never the table): a screen loads one page in a worker and hands
 rows come back with new values (the engine processed a message), only the changed cells are updated and
 the cursor stays put; when the set or order of rows changed, the page is rebuilt and the cursor follows
 its row by key. Cells must already be safe (rich Text from safe_text), never markup strings.
+
+A table built with `store_pages=True` also turns the store's pages with the table's own keys: page down on
+the last row asks for the next page, page up on the first row for the previous one, home and end for the
+first and the last (`PageWanted`; the screen loads it). Other tables keep DataTable's keys.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Literal, Sequence
 
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import DataTable
 
 Cells = Sequence[Text]
+Where = Literal["next", "previous", "first", "last"]
 
 
 class PagedTable(DataTable):
     """Row cursor, zebra stripes, fixed columns given as (key, label, width)."""
 
-    def __init__(self, columns: Sequence[tuple[str, str, int | None]], **kwargs) -> None:
+    class PageWanted(Message):
+        """The user asked for another store page (`where`: next, previous, first, last)."""
+
+        def __init__(self, table: "PagedTable", where: Where) -> None:
+            super().__init__()
+            self.table, self.where = table, where
+
+        @property
+        def control(self) -> "PagedTable":
+            return self.table
+
+    def __init__(self, columns: Sequence[tuple[str, str, int | None]], *, store_pages: bool = False,
+                 **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._columns = columns
+        self.store_pages = store_pages
+
+    def action_page_down(self) -> None:
+        if self.store_pages and self.cursor_row >= self.row_count - 1:
+            self.post_message(self.PageWanted(self, "next"))
+        else:
+            super().action_page_down()
+
+    def action_page_up(self) -> None:
+        if self.store_pages and self.cursor_row <= 0:
+            self.post_message(self.PageWanted(self, "previous"))
+        else:
+            super().action_page_up()
+
+    def action_scroll_home(self) -> None:
+        """Home: the first store page (DataTable's home scrolls to the first column, which a row cursor
+        and fitted columns never need)."""
+        if self.store_pages:
+            self.post_message(self.PageWanted(self, "first"))
+        else:
+            super().action_scroll_home()
+
+    def action_scroll_end(self) -> None:
+        if self.store_pages:
+            self.post_message(self.PageWanted(self, "last"))
+        else:
+            super().action_scroll_end()
 
     def on_mount(self) -> None:
         for key, label, width in self._columns:

@@ -67,9 +67,10 @@ def make_attachment(
     inline: bool,
     content_id: str | None,
     excluded_types: tuple[str, ...],
+    location: int | None = None,
 ) -> ParsedAttachment:
     """Build one ParsedAttachment; action 'excluded' when its declared or sniffed type is excluded.
-    `index` numbers a generated name (unnamed parts)."""
+    `index` numbers a generated name (unnamed parts); `location` finds the part in the raw mail again."""
     declared = content_type
     real = real_type(payload, declared)
     filename = safe_filename(original, index, real)
@@ -91,4 +92,5 @@ def make_attachment(
         action=action,
         reason=reason,
         declared_type=declared,
+        location=location,
     )

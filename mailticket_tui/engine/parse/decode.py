@@ -3,96 +3,185 @@
 base64 with junk characters or bad padding, quoted-printable with stray '=', uuencode, unknown or
 misspelt encodings, a base64 label on plain text: each gives best-effort bytes and a defect, never an
 exception. Text parts then go through charsets.decode_text and lose NUL bytes and Outlook's stray NBSPs.
+
+Memory: an encoded part is read in place from the raw message (offsets into the shared buffer), CHUNK bytes
+at a time, into one output buffer that becomes the result without a copy (_output/_result). So the raw
+message is the only whole copy of the encoded text, and a 24 MB attachment costs its decoded size plus a few
+chunks. The chunked decoders give exactly the bytes of the whole-text rules each one states
+(tests/test_decode_stream.py compares them with the stdlib on random and hostile input).
 """
 from __future__ import annotations
 
-import base64
 import binascii
+import io
+from collections.abc import Iterator
 
 from .charsets import decode_text
 from .headers import strip_controls
 from .mime import MimeNode
 
+CHUNK = 1 << 18  # encoded bytes decoded at a time: ~1 MB of transient copies, no slower than bigger pieces
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 _B64_WS = b" \t\r\n\x0b\x0c"
 _NOT_B64 = bytes(b for b in range(256) if b not in _B64_ALPHABET)  # bytes.translate: C speed, no regex
+_NOT_B64_DATA = _NOT_B64 + b"="
 
 
-def _b64(body: bytes, defects: list[str]) -> bytes:
-    junk = len(body.translate(None, _B64_ALPHABET + _B64_WS))
-    clean = body.translate(None, _NOT_B64)
+def _output(capacity: int) -> io.BytesIO:
+    """An empty BytesIO whose buffer already holds `capacity` bytes. Writes land in place, and _result() hands
+    that very buffer over as the bytes object; a bytearray (bytes(...) at the end) or a buffer grown write by
+    write (realloc may move it) would cost a second whole copy of the decoded part."""
+    out = io.BytesIO()
+    if capacity > 0:
+        out.seek(capacity - 1)
+        out.write(b"\0")
+        out.seek(0)
+    return out
+
+
+def _result(out: io.BytesIO) -> bytes:
+    """What was written to an _output(): cut to the write position, then shrunk in place (no copy)."""
+    out.truncate()
+    return out.getvalue()
+
+
+def _pieces(data: bytes, start: int, end: int, size: int) -> Iterator[bytes]:
+    """data[start:end] as copies of at most `size` bytes each."""
+    for pos in range(start, end, size):
+        yield data[pos:min(pos + size, end)]
+
+
+def _line_pieces(data: bytes, start: int, end: int, size: int) -> Iterator[bytes]:
+    """data[start:end] as copies of about `size` bytes that end right after an LF, so that line-oriented
+    decoders see every line (and every CRLF) whole. A line longer than `size` is one piece of its own."""
+    pos = start
+    while pos < end:
+        cut = min(pos + size, end)
+        if cut < end:
+            nl = data.rfind(b"\n", pos, cut)
+            if nl < 0:
+                nl = data.find(b"\n", cut, end)
+            cut = end if nl < 0 else nl + 1
+        yield data[pos:cut]
+        pos = cut
+
+
+def _last_characters(data: bytes, start: int, end: int, count: int, chunk: int) -> bytes:
+    """The last `count` base64 characters of data[start:end], read backwards in windows growing to `chunk`."""
+    found = b""
+    window = 64
+    while len(found) < count and end > start:
+        low = max(start, end - window)
+        found = data[low:end].translate(None, _NOT_B64) + found
+        end, window = low, min(window * 2, chunk)
+    return found[-count:]
+
+
+def decode_base64(data: bytes, start: int, end: int, defects: list[str], chunk: int = CHUNK) -> bytes:
+    """base64 payload of data[start:end], by the whole-text rules:
+    - whitespace is skipped; other non-alphabet bytes ("junk") are skipped with a defect, unless they are over
+      a quarter of the non-whitespace bytes: then the label lies and the content is used as is;
+    - an '=' before the last two base64 characters makes every '=' dropped, else trailing '=' are dropped;
+    - a character beyond a multiple of four is dropped (defect), then the padding it needs is added;
+    - content the stdlib still refuses (an '=' left next to the end) is used as is.
+    A first pass counts what those rules need; a second decodes whole 4-character groups chunk by chunk.
+    """
+    junk = clean = equals = 0
+    first_equal = -1
+    for pos in range(start, end, chunk):
+        stop = min(pos + chunk, end)
+        other = data[pos:stop].translate(None, _B64_ALPHABET)  # whitespace and junk: a few bytes per line
+        junk += len(other.translate(None, _B64_WS))
+        equal = data.find(b"=", pos, stop) if first_equal < 0 else -1
+        if equal >= 0:
+            first_equal = clean + len(data[pos:equal].translate(None, _NOT_B64))
+        if first_equal >= 0:
+            equals += data.count(b"=", pos, stop)
+        clean += stop - pos - len(other)
     if junk:
-        if junk * 4 > len(clean) + junk:
-            # Far too much non-base64: the label lies, the content is plain.
+        if junk * 4 > clean + junk:
             defects.append("Content-Transfer-Encoding base64 on non-base64 content: used as is")
-            return body
+            return data[start:end]
         defects.append("InvalidBase64CharactersDefect: invalid characters in base64 content skipped")
-    clean = clean.replace(b"=", b"") if b"=" in clean[:-2] else clean.rstrip(b"=")
-    if len(clean) % 4 == 1:
+    drop_all = 0 <= first_equal < clean - 2
+    if drop_all:
+        length = clean - equals
+    else:  # any '=' is among the last two characters
+        last_two = _last_characters(data, start, end, 2, chunk)
+        length = clean - (len(last_two) - len(last_two.rstrip(b"=")))
+    if length % 4 == 1:
         defects.append("InvalidBase64LengthDefect: truncated base64 content, last character dropped")
-        clean = clean[:-1]
+        length -= 1
+    # Groups before `tail` hold no '=' and decode on their own; the tail (4 to 7 characters, where a
+    # remaining '=' can only be) is decoded last, with its padding, as the whole text would end.
+    tail = max(0, (length - 4) // 4 * 4)
+    out = _output(length // 4 * 3 + 2)
+    pending = b""
+    taken = decoded = 0
+    for piece in _pieces(data, start, end, chunk):
+        kept = piece.translate(None, _NOT_B64_DATA if drop_all else _NOT_B64)[:length - taken]
+        taken += len(kept)
+        pending += kept
+        ready = min(tail, taken // 4 * 4) - decoded
+        if ready > 0:
+            out.write(binascii.a2b_base64(memoryview(pending)[:ready]))
+            pending = pending[ready:]
+            decoded += ready
     try:
-        return base64.b64decode(clean + b"=" * (-len(clean) % 4))
+        out.write(binascii.a2b_base64(pending + b"=" * (-length % 4)))
     except (binascii.Error, ValueError):
         defects.append("undecodable base64 content: used as is")
-        return body
+        out.close()  # its buffer goes before the copy is made
+        return data[start:end]
+    return _result(out)
 
 
-def _uu(body: bytes, defects: list[str]) -> bytes:
-    out = bytearray()
-    started = False
-    for line in body.splitlines():
-        if not started:
-            started = line.startswith(b"begin ")
-            continue
-        if line.strip() in (b"end", b"`"):
-            break
-        try:
-            out.extend(binascii.a2b_uu(line))
-        except binascii.Error:
-            defects.append("bad uuencoded line skipped")
-    return bytes(out) if started else body
-
-
-_SAMPLE = 65536
-
-
-def _b64_clean(view: memoryview) -> bytes | None:
-    """Fast path for well-formed base64 (the big attachments): decoded straight from the shared buffer, no
-    copy of the encoded text. None when the content looks unusual, for _b64 to handle with its defects."""
-    sample = bytes(view[:_SAMPLE])
-    tail = bytes(view[-_SAMPLE:]).rstrip(_B64_WS)
-    if sample.translate(None, _B64_ALPHABET + _B64_WS) or b"=" in tail.rstrip(b"=") or b"=" in sample[:-2]:
-        return None
+def decode_quoted_printable(data: bytes, start: int, end: int, defects: list[str], chunk: int = CHUNK) -> bytes:
+    """quoted-printable payload of data[start:end]: CRLF made LF, then binascii.a2b_qp, piece by piece at line
+    ends (a2b_qp keeps no state across a line end)."""
+    out = _output(end - start)
     try:
-        return binascii.a2b_base64(view)  # skips the line breaks; raises on bad padding or length
+        for piece in _line_pieces(data, start, end, chunk):
+            out.write(binascii.a2b_qp(piece.replace(b"\r\n", b"\n")))
     except (binascii.Error, ValueError):
-        return None
+        defects.append("undecodable quoted-printable content: used as is")
+        return data[start:end].replace(b"\r\n", b"\n")
+    return _result(out)
+
+
+def decode_uu(data: bytes, start: int, end: int, defects: list[str], chunk: int = CHUNK) -> bytes:
+    """uuencoded payload of data[start:end]: the lines between `begin ...` and `end`, a bad line skipped with
+    a defect; content without a `begin` line is used as is."""
+    out: io.BytesIO | None = None
+    for piece in _line_pieces(data, start, end, chunk):
+        for line in piece.splitlines():
+            if out is None:
+                out = _output((end - start) * 3 // 4) if line.startswith(b"begin ") else None
+                continue
+            if line.strip() in (b"end", b"`"):
+                return _result(out)
+            try:
+                out.write(binascii.a2b_uu(line))
+            except binascii.Error:
+                defects.append("bad uuencoded line skipped")
+    return data[start:end] if out is None else _result(out)
 
 
 def transfer_decode(node: MimeNode, defects: list[str]) -> bytes:
     """The part's payload bytes. Text-ish encodings get transport line ends canonicalised to LF."""
     cte = (node.header("content-transfer-encoding") or "").strip().lower().strip('"')
+    start, end = node.body_span
     if "64" in cte:
         if cte != "base64":
             defects.append(f"Content-Transfer-Encoding {cte[:30]!r} read as base64")
-        end = len(node.data) if node.body_end is None else node.body_end
-        view = memoryview(node.data)[node.body_start:max(end, node.body_start)]
-        decoded = _b64_clean(view) if len(view) > _SAMPLE else None
-        return decoded if decoded is not None else _b64(node.body, defects)
-    body = node.body
+        return decode_base64(node.data, start, end, defects)
     if "quoted" in cte or cte == "qp":
-        body = body.replace(b"\r\n", b"\n")
-        try:
-            return binascii.a2b_qp(body)
-        except (binascii.Error, ValueError):
-            defects.append("undecodable quoted-printable content: used as is")
-            return body
+        return decode_quoted_printable(node.data, start, end, defects)
     if "uue" in cte:
-        return _uu(body, defects)
+        return decode_uu(node.data, start, end, defects)
     if cte not in ("", "7bit", "8bit", "binary", "7-bit", "8-bit"):
         defects.append(f"unknown Content-Transfer-Encoding {cte[:30]!r}: used as is")
-    return body
+    return node.body
 
 
 def clean_text(text: str) -> str:

@@ -154,11 +154,13 @@ def decode_words(value: str, defects: list[str] | None = None) -> str:
     return fix_surrogates("".join(out))
 
 
+_SPACES = re.compile(r"\s{2,}")
+
+
 def clean_line(text: str, limit: int = 2000) -> str:
     """One-line field for display and storage: no CR/LF, no control or bidi characters, no NUL."""
     text = _CONTROL_ALL.sub(" ", fix_surrogates(text))
-    text = re.sub(r"\s{2,}", " ", text).strip()
-    return text[:limit]
+    return _SPACES.sub(" ", text).strip()[:limit]
 
 
 def strip_controls(text: str) -> str:

@@ -14,6 +14,7 @@ from email.utils import parsedate_to_datetime
 
 from .addresses import parse_address_list, parse_msg_ids
 from .attachments import make_attachment
+from .locate import part_location
 from .autodetect import detect
 from .charsets import decode_text
 from .decode import text_of, transfer_decode
@@ -28,6 +29,7 @@ from .tnef import SIGNATURE as TNEF_SIGNATURE
 from .tnef import unpack as unpack_tnef
 
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,300}?charset\s*=\s*["']?([A-Za-z0-9_.:-]{1,40})""", re.I)
+_NOT_BLANK = re.compile(rb"[^ \t\n\r\x0b\x0c]")  # what bytes.strip() keeps
 
 
 def _html_of(node: MimeNode, defects: list[str]) -> str:
@@ -78,9 +80,10 @@ def _date(value: str | None, defects: list[str]) -> datetime | None:
     return parsed
 
 
-def _attachments(structure: Structure, options: ParseOptions, defects: list[str]) -> list[ParsedAttachment]:
+def _attachments(structure: Structure, options: ParseOptions, defects: list[str],
+                 raw: bytes) -> list[ParsedAttachment]:
     """Every attachment part, in mail order; a TNEF winmail.dat gives the files inside it instead."""
-    found: list[tuple[bytes, str, str, bool, str | None]] = []
+    found: list[tuple[bytes, str, str, bool, str | None, int | None]] = []
     for node in structure.attachments:
         if node.kind == "message":
             payload = node.body
@@ -99,17 +102,17 @@ def _attachments(structure: Structure, options: ParseOptions, defects: list[str]
         if inner:
             defects.append(f"TNEF {clean_line(name, 60) or 'winmail.dat'}: {len(inner)} file(s) unpacked")
             found.extend((data, inner_name, mimetypes.guess_type(inner_name, strict=False)[0] or "application/octet-stream",
-                          False, None) for inner_name, data in inner)
+                          False, None, None) for inner_name, data in inner)
         else:
-            found.append((payload, name, ctype, inline, cid))
+            found.append((payload, name, ctype, inline, cid, part_location(node, raw)))
     out: list[ParsedAttachment] = []
     unnamed: dict[str, int] = {}
-    for payload, name, ctype, inline, cid in found:
+    for payload, name, ctype, inline, cid, location in found:
         name = re.sub(r"[\x00-\x1f\x7f]", "", fix_surrogates(name))[:1000]
         main = ctype.split("/", 1)[0]
         unnamed[main] = unnamed.get(main, 0) + (0 if name else 1)
         out.append(make_attachment(payload, name, ctype, unnamed[main] or 1, inline, cid,
-                                   options.exclude_attachment_types))
+                                   options.exclude_attachment_types, location))
     return out
 
 
@@ -138,7 +141,7 @@ def parse_message(raw: bytes, options: ParseOptions | None = None) -> ParsedMail
         raw = str(raw).encode("utf-8", "replace")
     size = len(raw)
     digest = hashlib.sha256(raw).hexdigest()
-    if not raw.strip():
+    if not _NOT_BLANK.search(raw):  # raw.strip() would copy the whole message
         return ParsedMail(size=size, sha256=digest, error="empty message", defects=("empty message",))
     try:
         return _parse(raw, options, defects, size, digest)
@@ -179,12 +182,12 @@ def _parse(raw: bytes, options: ParseOptions, defects: list[str], size: int, dig
     text_plain = text_of(first_plain, [], normalise_newlines=False) if first_plain is not None else None
     has_html = any(n.ctype == "text/html" for n in html_nodes)
     has_text = bool(text_nodes)
-    body_format, body_text, body_html = "none", "", None
+    body_format, body_text, body_html, raw_html = "none", "", None, None
     for wanted in options.body_parts_order:
         wanted = wanted.strip().lower()
         if wanted == "text/html" and has_html:
             raw_html = _join_html(html_nodes, defects)
-            body_format, body_html, body_text = "html", sanitize_html(raw_html), html_to_text(raw_html)
+            body_format, body_html = "html", sanitize_html(raw_html)  # its text: ParsedMail.body_text, on demand
             break
         if wanted == "text/plain" and has_text:
             body_format, body_text = "text", _join_text(text_nodes, defects)
@@ -198,21 +201,23 @@ def _parse(raw: bytes, options: ParseOptions, defects: list[str], size: int, dig
         new_part = extract_new_part(body_text, None, options, defects)
     body_text = body_text.rstrip()
     embedded = _embedded_text(structure, defects)
-    if embedded:
+    if embedded and raw_html is None:
         body_text = (body_text + "\n\n" + embedded).strip()
     from_email = from_.email if from_ else ""
     verdict = detect(top, root, subject, from_email, options.undesired_subject_patterns, defects)
     headers = tuple((clean_line(k, 100), clean_line(decode_words(v), 4000)) for k, v in top[:500])
     error = None
-    if not top and not body_text.strip() and not structure.attachments:
+    if not top and not (body_text.strip() or (raw_html or "").strip()) and not structure.attachments:
         error = "no headers and no content: not a mail message"
     return ParsedMail(
         subject=subject, from_=from_, sender_candidates=tuple(candidates), to=parse_address_list(first("To"), defects, "To"),
         cc=parse_address_list(first("Cc"), defects, "Cc"), reply_to=reply_to, return_path=return_path,
         message_id=message_ids[0] if message_ids else None, in_reply_to=in_reply[0] if in_reply else None,
         references=parse_msg_ids(first("References")), date=_date(first("Date"), defects), headers=headers,
-        body_format=body_format, body_text=body_text, body_html=body_html, text_plain=text_plain,
-        new_part=new_part, attachments=tuple(_attachments(structure, options, defects)),
+        body_format=body_format, plain_text=body_text, html_text_source=raw_html,
+        text_appendix=embedded if raw_html is not None else "",
+        body_html=body_html, text_plain=text_plain,
+        new_part=new_part, attachments=tuple(_attachments(structure, options, defects, raw)),
         auto_submitted=verdict.auto_submitted, auto_kind=verdict.kind, auto_reason=verdict.reason,
         undesired=verdict.undesired, undesired_reason=verdict.undesired_reason,
         bounce_status=verdict.bounce_status, bounce_recipients=verdict.bounce_recipients,

@@ -43,9 +43,15 @@ class MimeNode:
         return found
 
     @property
-    def body(self) -> bytes:
+    def body_span(self) -> tuple[int, int]:
+        """(start, end) of the body in `data`: decoders read it there in place of a copy (`body`)."""
         end = len(self.data) if self.body_end is None else self.body_end
-        return self.data[self.body_start:max(end, self.body_start)]
+        return self.body_start, max(end, self.body_start)
+
+    @property
+    def body(self) -> bytes:
+        start, end = self.body_span
+        return self.data[start:end]
 
     @property
     def raw(self) -> bytes:

@@ -1,11 +1,14 @@
 """Result types of the parser: frozen, plain data, safe to hand to any thread or to JSON.
 
-Nothing here parses; parse_message() and extract_new_part() build these.
+Nothing here parses (an HTML body's text is converted on first read); parse_message() and extract_new_part()
+build these.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from .html import html_to_text
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class ParsedAttachment:
     action: str = "keep"  # "keep" | "excluded"
     reason: str = ""
     declared_type: str = ""  # the Content-Type as written, when sniffing corrected it
+    location: int | None = None  # where the part starts in the raw mail (parse/locate.py); None: not its own bytes
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,9 @@ class ParsedMail:
     date: datetime | None = None
     headers: tuple[tuple[str, str], ...] = ()
     body_format: str = "none"  # "html" | "text" | "none"
-    body_text: str = ""
+    plain_text: str = ""  # body_text of a text body, known when parsed
+    html_text_source: str | None = field(default=None, repr=False)  # an HTML body's HTML, made text on first read
+    text_appendix: str = ""  # readable text of attached messages, after the body's
     body_html: str | None = None
     text_plain: str | None = None  # first text/plain body part, transfer- and charset-decoded, unmodified
     new_part: NewPart = field(default_factory=lambda: NewPart("", None, "none", False))
@@ -93,6 +99,19 @@ class ParsedMail:
     error: str | None = None
     size: int = 0
     sha256: str = ""
+
+    @property
+    def body_text(self) -> str:
+        """The body as text. An HTML body is converted on first read only: processing stores the HTML itself,
+        and the conversion was a tenth of a backlog's CPU."""
+        if self.html_text_source is None:
+            return self.plain_text
+        text = self.__dict__.get("_body_text")
+        if text is None:
+            text = html_to_text(self.html_text_source).rstrip()
+            text = (text + "\n\n" + self.text_appendix).strip() if self.text_appendix else text
+            object.__setattr__(self, "_body_text", text)  # a cache: the dataclass stays frozen for its fields
+        return text
 
     def header(self, name: str) -> str | None:
         """First decoded value of a header, case-insensitive."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import mimetypes
+from functools import lru_cache
 
 import puremagic
 
@@ -39,12 +40,17 @@ def canonical(content_type: str) -> str:
     return _CANON.get(low, low)
 
 
-def _candidates(payload: bytes) -> list[tuple[str, float]]:
+def _candidates(payload: bytes) -> tuple[tuple[str, float], ...]:
     """(type, confidence) pairs puremagic sees in the head of the payload, best first."""
+    return _candidates_of_head(payload[:HEAD])
+
+
+@lru_cache(maxsize=512)  # puremagic tries each of its signatures in turn (~1 ms); logos and forms come back
+def _candidates_of_head(head: bytes) -> tuple[tuple[str, float], ...]:
     try:
-        found = puremagic.magic_string(payload[:HEAD])
+        found = puremagic.magic_string(head)
     except Exception:  # noqa: BLE001 - PureError for unknown bytes, anything else for hostile ones
-        return []
+        return ()
     out = []
     for match in found:
         kind = match.mime_type or mimetypes.guess_type("x" + (match.extension or ""), strict=False)[0] or ""
@@ -52,7 +58,7 @@ def _candidates(payload: bytes) -> list[tuple[str, float]]:
             kind = "application/x-executable"
         if kind:
             out.append((canonical(kind), float(match.confidence)))
-    return out
+    return tuple(out)
 
 
 def _compatible(sniffed: str, declared: str, seen: set[str]) -> bool:

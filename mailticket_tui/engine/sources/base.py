@@ -48,11 +48,16 @@ class SourceConfig:
 
 @dataclass(frozen=True)
 class FolderState:
-    """What a cheap status call tells about the folder (IMAP STATUS; POP3 STAT; Maildir listing)."""
+    """What a cheap status call tells about the folder (IMAP STATUS; POP3 STAT; Maildir listing).
+
+    `fingerprint` (from poll_state) changes whenever the folder's listing changes, and costs no listing: the
+    runner skips listing and reconciling a folder that still shows the fingerprint of a listing it took in
+    whole. "" when the source cannot tell cheaply this time (then the folder is listed)."""
 
     uidvalidity: int | None
     uidnext: int | None
-    count: int
+    count: int | None  # None from a Maildir poll_state: counting would cost the listing it spares
+    fingerprint: str = ""
 
     @property
     def epoch(self) -> int:
@@ -80,6 +85,8 @@ class MailSource(Protocol):
     def __enter__(self) -> "MailSource": ...
     def __exit__(self, *exc: object) -> None: ...
     def folder_state(self) -> FolderState: ...
+    def poll_state(self) -> FolderState:
+        """folder_state() as a pass needs it: with `fingerprint`, in O(1) round trips and file system calls."""
     def list_new(self, after_uid: int | None) -> list[RemoteMessage]:
         """Messages with UID > after_uid (IMAP), or every message (POP3, Maildir), oldest first."""
     def list_all(self) -> list[RemoteMessage]: ...

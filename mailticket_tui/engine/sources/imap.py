@@ -253,8 +253,14 @@ class ImapSource:
         self._sync()
         with self._guard(f"reading the status of {self.folder!r}"):
             st = self._client.folder_status(self.folder, [b"MESSAGES", b"UIDNEXT", b"UIDVALIDITY"])
-        return FolderState(uidvalidity=int(st[b"UIDVALIDITY"]), uidnext=int(st[b"UIDNEXT"]),
-                           count=int(st[b"MESSAGES"]))
+        uidvalidity, uidnext, count = int(st[b"UIDVALIDITY"]), int(st[b"UIDNEXT"]), int(st[b"MESSAGES"])
+        # UIDs only grow within a UIDVALIDITY: the same UIDNEXT and count mean no message came or went
+        return FolderState(uidvalidity=uidvalidity, uidnext=uidnext, count=count,
+                           fingerprint=f"imap {uidvalidity} {uidnext} {count}")
+
+    def poll_state(self) -> FolderState:
+        """folder_state(): its STATUS is the fingerprint already."""
+        return self.folder_state()
 
     def list_new(self, after_uid: int | None) -> list[RemoteMessage]:
         """Messages with UID > after_uid, oldest first; O(1) round trips when there are none."""

@@ -4,15 +4,27 @@ Boundary: files only, no server; every failure is a SourceError. `server` is the
 mailbox "" or "INBOX" is its root, any other name the Maildir++ subfolder ".Name" ("A/B" -> ".A.B").
 The key is the unique part of the file name (before ":2,"), which survives flag changes and the
 new/ -> cur/ move other clients make. Reading never renames a file, so flags never change.
+
+A listing is one os.scandir of new/ and one of cur/, with no stat per file: names carry the delivery time
+(their leading number, the order of a listing) and, as most delivery agents write them, the size (",S=");
+only a name without them costs a stat. A poll (poll_state) stats just the two folders: their modification
+times change with every file that comes, goes or is renamed. A folder changed within the last SETTLE
+seconds gives no fingerprint, since a file system's clock may not tick between two changes.
 """
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import time
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
 from .base import FolderState, RemoteMessage, SourceConfig, SourceError
+
+SETTLE = 2.0  # seconds a folder's modification time must lie in the past to serve as a fingerprint
+_SIZE = re.compile(r",S=(\d+)")
+_DELIVERED = re.compile(r"(\d{9,})\.")  # the delivery time in seconds that starts a Maildir name
 
 
 def unique_part(file_name: str) -> str:
@@ -63,6 +75,8 @@ class MaildirSource:
 
     # ---- listings -----------------------------------------------------------------------------
     def _scan(self) -> list[tuple[float, str, Path]]:
+        """(delivery time, name, path) of every message, oldest first; one scandir per subfolder. A name
+        that does not start with its delivery time ("1764500000.M1P2.host") costs a stat (its mtime)."""
         entries: list[tuple[float, str, Path]] = []
         for sub in ("new", "cur"):
             try:
@@ -70,10 +84,12 @@ class MaildirSource:
                     for entry in it:
                         if entry.name.startswith(".") or not entry.is_file():
                             continue
+                        delivered = _DELIVERED.match(entry.name)
                         try:
-                            entries.append((entry.stat().st_mtime, entry.name, Path(entry.path)))
+                            when = int(delivered.group(1)) if delivered else entry.stat().st_mtime
                         except FileNotFoundError:  # taken by another client while we looked
                             continue
+                        entries.append((when, entry.name, Path(entry.path)))
             except OSError as exc:
                 raise _os_error(exc, f"reading {self.path / sub}") from None
         entries.sort(key=lambda e: (e[0], e[1]))
@@ -83,19 +99,34 @@ class MaildirSource:
     def folder_state(self) -> FolderState:
         return FolderState(uidvalidity=None, uidnext=None, count=len(self._scan()))
 
+    def poll_state(self) -> FolderState:
+        """Two stats (new/ and cur/), no listing; the count is left unknown."""
+        try:
+            stats = [os.stat(self.path / sub) for sub in ("new", "cur")]
+        except OSError as exc:
+            raise _os_error(exc, f"reading {self.path}") from None
+        settled = all(time.time() - st.st_mtime >= SETTLE for st in stats)
+        fingerprint = "maildir " + " ".join(f"{st.st_ino}:{st.st_mtime_ns}" for st in stats) if settled else ""
+        return FolderState(uidvalidity=None, uidnext=None, count=None, fingerprint=fingerprint)
+
     def list_new(self, after_uid: int | None) -> list[RemoteMessage]:
         """Every message (Maildir has no UIDs); the runner compares keys with the store."""
         return self.list_all()
 
     def list_all(self) -> list[RemoteMessage]:
-        """Every message, oldest first (by modification time, then name)."""
+        """Every message, oldest delivery first, sized from its name (",S=") or else by a stat."""
         out = []
-        for _mtime, name, path in self._scan():
-            try:
-                size = path.stat().st_size
-            except FileNotFoundError:
-                continue
-            out.append(RemoteMessage(key=unique_part(name), size=size))
+        for _when, name, path in self._scan():
+            key = unique_part(name)
+            sized = _SIZE.search(key)
+            if sized:
+                size = int(sized.group(1))
+            else:
+                try:
+                    size = path.stat().st_size
+                except FileNotFoundError:  # taken by another client while we looked
+                    continue
+            out.append(RemoteMessage(key=key, size=size))
         return out
 
     def _path(self, key: str) -> Path:

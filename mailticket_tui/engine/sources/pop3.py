@@ -216,6 +216,17 @@ class Pop3Source:
         count, _size = self._call("reading STAT", self._pop.stat)
         return FolderState(uidvalidity=None, uidnext=None, count=int(count))
 
+    def poll_state(self) -> FolderState:
+        """STAT and the UIDL of the last message: two round trips whatever the maildrop holds. A maildrop
+        lists in arrival order, so a message that came changes the last UIDL and one that went the count."""
+        count, octets = self._call("reading STAT", self._pop.stat)
+        last = ""
+        if count:
+            answer = self._call("reading the last UIDL", self._pop.uidl, count)  # b"+OK <n> <uidl>"
+            last = answer.split()[2].decode("ascii", "replace")
+        return FolderState(uidvalidity=None, uidnext=None, count=int(count),
+                           fingerprint=f"pop3 {count} {octets} {last}")
+
     def _load(self) -> dict[str, tuple[int, int]]:
         """UIDL + LIST once per session (the maildrop is locked and fixed while we are logged in)."""
         if self._listing is None:

@@ -4,22 +4,20 @@ the audit trail and the notifications those events fire (Outbox rows in the same
 """
 from __future__ import annotations
 
-from ...store.models import MessageRef, Person, Ticket, naive_utc
-from .. import tickets
+from ...store.models import Person, Ticket, naive_utc
+from .. import records, tickets
 from ..notifications import Cause, fire, lifecycle_event
 from ..ticket_files import attach_files
 from ..parse import sanitize_html, text_to_html
 from ..people import create_person
 from ..tickets import (
     TicketError,
-    add_attachment,
     add_contact,
     add_log_entry,
     apply_default_values,
     apply_stimulus,
+    attachment_row,
     create_ticket,
-    record_change,
-    record_event,
 )
 from .context import Context, Outcome
 
@@ -64,7 +62,8 @@ def _create(ctx: Context) -> Outcome:
     ticket = create_ticket(ctx.inbox.target_class, title, description, caller, ctx.inbox_id, parent=ctx.parent)
     changed = ["title", "description", "caller_id", "org_id", "origin", "status"]
     if len(description) > tickets.DESCRIPTION_MAX:
-        add_attachment(ticket, "original-description.html", "text/html", description.encode(), message=ctx.message_row)
+        ctx.after_record.append(attachment_row(ticket, "original-description.html", "text/html",
+                                               description.encode()))
         ctx.note(f"create: description longer than {tickets.DESCRIPTION_MAX} characters; the whole one is attached")
     if ctx.inbox.ticket_default_values:
         result = apply_default_values(ticket, ctx.inbox.ticket_default_values)
@@ -74,7 +73,8 @@ def _create(ctx: Context) -> Outcome:
         changed += result.applied
     ctx.note(f"create: {ticket.ref} {ticket.klass} for {ctx.sender_email}" +
              (f", linked to {ctx.parent.ref}" if ctx.parent else ""))
-    _finish(ctx, ticket, changed, "created-by-mail", creating=True)
+    _finish(ctx, ticket, changed, "created-by-mail", creating=True,
+            no_files_yet=len(description) <= tickets.DESCRIPTION_MAX)
     return Outcome("create", "processed", f"created {ticket.ref}", ticket)
 
 
@@ -103,7 +103,6 @@ def _update(ctx: Context, ticket: Ticket) -> Outcome:
     _finish(ctx, ticket, changed, "updated-by-mail", creating=False, log_html=public,
             transition=f"{stimulus}: {before} -> {ticket.status}" if stimulus else "")
     if stimulus:
-        record_event(ticket, f"stimulus:{stimulus}", ctx.message_row)
         event = lifecycle_event(stimulus)
         if event:
             ctx.trace.extend(fire(ctx.settings, ticket, event, _cause(ctx, public)))
@@ -131,16 +130,18 @@ def _cause(ctx: Context, log_html: str = "") -> Cause:
 
 
 def _finish(ctx: Context, ticket: Ticket, changed: list[str], event: str, creating: bool, log_html: str = "",
-            transition: str = "") -> None:
-    """What both creation and update do after the main write."""
-    if attach_files(ticket, ctx.attachments, ctx.settings.engine.big_files_dir, ctx.message_row, ctx.note):
+            transition: str = "", no_files_yet: bool = False) -> None:
+    """What both creation and update do after the main write; `no_files_yet`: the ticket is new and holds
+    no attachment (no query for the ones it has)."""
+    files = attach_files(ticket, ctx.attachments, ctx.settings.engine.big_files_dir, ctx.message_row, ctx.note,
+                         new_ticket=no_files_yet)
+    if files.changed:
         changed.append("attachments")
+    ctx.after_record.extend(files.rows)
     changed += _contacts(ctx, ticket, creating)
-    if ctx.parsed.message_id:
-        MessageRef.insert(message_id=ctx.parsed.message_id, ticket=ticket).on_conflict_ignore().execute()
+    # the record of this mail is the thread entry of its Message-ID and the audit of this work (records.py)
     summary = f"{event} from message <{ctx.parsed.message_id or '?'}>" + (f"; {transition}" if transition else "")
-    record_change(ticket, ctx.sender_email, changed, summary, ctx.message_row)
-    record_event(ticket, event, ctx.message_row)
+    ctx.message_row.audit = records.audit_text(ctx.sender_email, changed, summary)
     ctx.trace.extend(fire(ctx.settings, ticket, "created_by_mail" if creating else "updated_by_mail",
                           _cause(ctx, log_html)))
 

@@ -27,7 +27,7 @@ def _plan_rejection_reply(ctx: Context, email: str) -> None:
 
 def find_caller(ctx: Context) -> Outcome | None:
     email = ctx.sender_email
-    persons = find_persons(email)
+    persons = ctx.callers.find(email) if ctx.callers is not None else find_persons(email)
     if len(persons) > 1:
         if ctx.inbox.ambiguous_caller_behavior == "error":
             ctx.note(f"caller: {len(persons)} persons share {email}; ambiguous_caller_behavior = error")

@@ -32,6 +32,8 @@ class Context:
     dry_run: bool = False
     message_row: Any = None  # store.models.MailMessage when processing for real
     fed_ticket: Ticket | None = None  # the ticket this message already fed before a reset
+    thread_tickets: dict[str, Ticket] | None = None  # stored Message-ID -> ticket for its references; None: not read
+    callers: Any = None  # engine.people.CallerCache of the pass, when there is one
     trace: list[str] = field(default_factory=list)
     caller: Person | None = None
     caller_to_create: bool = False
@@ -41,6 +43,8 @@ class Context:
     reopen: bool = False
     attachments: list = field(default_factory=list)  # engine.attachments.KeptAttachment
     planned_mail: list = field(default_factory=list)  # engine.outbound.PlannedMail, sent after the commit
+    # unsaved rows pointing at the message's record (attachments): written once the record has its id
+    after_record: list = field(default_factory=list)
 
     def note(self, line: str) -> None:
         self.trace.append(line)

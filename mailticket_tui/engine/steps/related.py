@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from peewee import fn
 
-from ...store.models import MessageRef, Person, Ticket, TicketContact
+from ...store.models import Person, Ticket, TicketContact
+from .. import records
 from ..lifecycle import lifecycle
 from ..parse import safe_regex
 from ..threading import legacy_ref_from_message_id, store_secret, ticket_ref_from_message_id
@@ -33,7 +34,8 @@ def _by_our_ids(ctx: Context, ids: list[str]) -> Ticket | None:
                 return ticket
     legacy = {mid: key for mid in ids[:200] if (key := legacy_ref_from_message_id(mid))}
     if legacy:  # one query for all of them; the newest id that a ticket holds wins
-        held = {t.legacy_ref: t for t in Ticket.select().where(Ticket.legacy_ref.in_(set(legacy.values())))
+        held = {t.legacy_ref: t for t in Ticket.select().where(Ticket.legacy_ref.in_(set(legacy.values()))
+                                                         & (Ticket.legacy_ref != ""))  # the partial index's term
                 .order_by(Ticket.id.desc())}
         for mid, key in legacy.items():
             if key in held:
@@ -42,13 +44,23 @@ def _by_our_ids(ctx: Context, ids: list[str]) -> Ticket | None:
     return None
 
 
+def thread_tickets(parsed, hint: records.ThreadHint | None = None) -> dict[str, Ticket]:
+    """The tickets the mail's In-Reply-To/References (newest first, 200 at most) thread to, by Message-ID;
+    read once for both the wait-for-the-parent check and the related step (or taken from the runner's
+    `hint` when it answers them all)."""
+    newest_first = ([parsed.in_reply_to] if parsed.in_reply_to else []) + list(reversed(parsed.references))
+    parents = list(dict.fromkeys(m for m in newest_first if m))[:200]
+    answered = hint.answers(parents) if hint is not None and parents else None
+    return answered if answered is not None else records.thread_tickets(parents)
+
+
 def _by_stored_ids(ctx: Context, ids: list[str]) -> Ticket | None:
     if not ids or not ctx.settings.engine.aggregate_replies:
         return None
-    refs = {r.message_id: r.ticket_id for r in MessageRef.select().where(MessageRef.message_id.in_(ids[:200]))}
+    threads = ctx.thread_tickets if ctx.thread_tickets is not None else thread_tickets(ctx.parsed)
     for mid in ids:
-        if mid in refs:
-            ticket = Ticket.get_by_id(refs[mid])
+        if mid in threads:
+            ticket = threads[mid]
             ctx.note(f"related: {ticket.ref} from stored Message-ID <{mid}>")
             return ticket
     return None
@@ -142,12 +154,14 @@ def _sender_rule(ctx: Context, ticket: Ticket) -> Outcome | None:
         return None
     if ctx.caller is not None and ctx.caller.id == ticket.caller_id:
         return None  # the caller replying (the common case: no query)
-    caller = Person.get_or_none(Person.id == ticket.caller_id) if ticket.caller_id else None
     email = ctx.sender_email
-    if caller is not None and email == caller.email:
-        return None
-    contacts = {p.email for p in Person.select(Person.email).join(TicketContact).where(TicketContact.ticket == ticket)}
-    if email in contacts:
+    # one query for the caller's and the contacts' addresses
+    linked = TicketContact.select(TicketContact.person).where(TicketContact.ticket == ticket)
+    known = dict(Person.select(Person.email, Person.id == ticket.caller_id)
+                 .where((Person.id == ticket.caller_id) | Person.id.in_(linked)).tuples())
+    if email in known and known[email]:
+        return None  # the caller's own address, under another person record than the one found
+    if email in known:
         ctx.note(f"sender: {email} is a contact of {ticket.ref}")
         return None
     rule = ctx.inbox.other_sender_behavior
