@@ -159,6 +159,10 @@ _SPACES = re.compile(r"\s{2,}")
 
 def clean_line(text: str, limit: int = 2000) -> str:
     """One-line field for display and storage: no CR/LF, no control or bidi characters, no NUL."""
+    if text.isprintable() and "  " not in text:
+        # the usual field, in one C-level scan: isprintable() is False for every character _CONTROL_ALL takes
+        # out, for surrogates and for every space but " "
+        return text.strip()[:limit]
     text = _CONTROL_ALL.sub(" ", fix_surrogates(text))
     return _SPACES.sub(" ", text).strip()[:limit]
 

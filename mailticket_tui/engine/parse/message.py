@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import re
+from dataclasses import replace
 from datetime import datetime, timezone
+from functools import partial
 from email.utils import parsedate_to_datetime
 
 from .addresses import parse_address_list, parse_msg_ids
@@ -21,7 +23,7 @@ from .decode import text_of, transfer_decode
 from .headers import clean_line, decode_words, fix_surrogates
 from .html import html_to_text, sanitize_html, text_to_html
 from .mime import MimeNode, build_tree
-from .model import Address, ParsedAttachment, ParsedMail
+from .model import Address, NewPart, ParsedAttachment, ParsedMail
 from .options import ParseOptions
 from .reply import extract_new_part
 from .structure import Structure, _disposition, classify, part_name
@@ -131,6 +133,18 @@ def _embedded_text(structure: Structure, defects: list[str]) -> str:
     return "\n\n".join(chunks)
 
 
+def _new_part(text: str | None, html: str | None, options: ParseOptions) -> NewPart:
+    """The new part, cut when first read (ParsedMail.new_part); what went wrong cutting it is kept in its
+    `defects`, never raised."""
+    problems: list[str] = []
+    try:
+        found = extract_new_part(text, html, options, problems)
+    except Exception as exc:  # noqa: BLE001 - the parser never raises, lazily neither
+        problems.append(f"new part: {type(exc).__name__}: {clean_line(str(exc), 200)}")
+        found = NewPart(text or "", None, "none", False)
+    return replace(found, defects=tuple(problems)) if problems else found
+
+
 def parse_message(raw: bytes, options: ParseOptions | None = None) -> ParsedMail:
     """Parse one raw message. Never raises: failures become `error` plus `defects`."""
     options = options or ParseOptions()
@@ -196,9 +210,9 @@ def _parse(raw: bytes, options: ParseOptions, defects: list[str], size: int, dig
         body_format, body_text = "text", _join_text(text_nodes or html_nodes, defects)
     if body_format == "html":
         plain_alt = _join_text([n for n in text_nodes if n.ctype == "text/plain"], defects) or None
-        new_part = extract_new_part(plain_alt, raw_html, options, defects)
+        new_part = partial(_new_part, plain_alt, raw_html, options)
     else:
-        new_part = extract_new_part(body_text, None, options, defects)
+        new_part = partial(_new_part, body_text, None, options)
     body_text = body_text.rstrip()
     embedded = _embedded_text(structure, defects)
     if embedded and raw_html is None:
@@ -217,7 +231,7 @@ def _parse(raw: bytes, options: ParseOptions, defects: list[str], size: int, dig
         body_format=body_format, plain_text=body_text, html_text_source=raw_html,
         text_appendix=embedded if raw_html is not None else "",
         body_html=body_html, text_plain=text_plain,
-        new_part=new_part, attachments=tuple(_attachments(structure, options, defects, raw)),
+        new_part_maker=new_part, attachments=tuple(_attachments(structure, options, defects, raw)),
         auto_submitted=verdict.auto_submitted, auto_kind=verdict.kind, auto_reason=verdict.reason,
         undesired=verdict.undesired, undesired_reason=verdict.undesired_reason,
         bounce_status=verdict.bounce_status, bounce_recipients=verdict.bounce_recipients,

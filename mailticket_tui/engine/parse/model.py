@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Callable
 
 from .html import html_to_text
 
@@ -55,6 +56,7 @@ class NewPart:
     quoted_text: str = ""
     signature: str = ""
     forwarded: bool = False
+    defects: tuple[str, ...] = ()  # what went wrong cutting it (a regex that timed out, heavy HTML read as text)
 
     @property
     def text_without_signature(self) -> str:
@@ -86,7 +88,9 @@ class ParsedMail:
     text_appendix: str = ""  # readable text of attached messages, after the body's
     body_html: str | None = None
     text_plain: str | None = None  # first text/plain body part, transfer- and charset-decoded, unmodified
-    new_part: NewPart = field(default_factory=lambda: NewPart("", None, "none", False))
+    # the new part of a reply, cut on first read (a new request never needs it): given, or made by this
+    new_part_given: NewPart | None = None
+    new_part_maker: Callable[[], NewPart] | None = field(default=None, repr=False, compare=False)
     attachments: tuple[ParsedAttachment, ...] = ()
     auto_submitted: bool = False
     auto_kind: str | None = None  # autoreply | bounce | list | spam
@@ -99,6 +103,18 @@ class ParsedMail:
     error: str | None = None
     size: int = 0
     sha256: str = ""
+
+    @property
+    def new_part(self) -> NewPart:
+        """The reply's new text (parse/reply.py), cut on first read: half of a backlog is new requests, whose
+        whole body is the description, and cutting was a sixth of the parser's time."""
+        if self.new_part_given is not None:
+            return self.new_part_given
+        found = self.__dict__.get("_new_part")
+        if found is None:
+            found = self.new_part_maker() if self.new_part_maker else NewPart("", None, "none", False)
+            object.__setattr__(self, "_new_part", found)
+        return found
 
     @property
     def body_text(self) -> str:

@@ -81,6 +81,7 @@ def _create(ctx: Context) -> Outcome:
 def _update(ctx: Context, ticket: Ticket) -> Outcome:
     log = "private_log" if ctx.private_reply else ctx.settings.ticket_log.get(ticket.klass, "public_log")
     new_part = ctx.parsed.new_part
+    ctx.trace.extend(f"parse: new part: {problem}" for problem in new_part.defects)
     if ctx.dry_run:
         ctx.note(f"update: {ticket.ref}, new part ({len(new_part.text)} chars, {new_part.method}) into {log}")
         return Outcome("update", "processed", f"update {ticket.ref}", ticket)

@@ -29,7 +29,7 @@ def check_attachments(ctx: Context) -> Outcome | None:
     if cids:
         parsed = ctx.parsed
         ctx.parsed = replace(parsed, body_html=drop_cid_images(parsed.body_html, cids),
-                             new_part=replace(parsed.new_part, html=drop_cid_images(parsed.new_part.html, cids)))
+                             new_part_given=replace(parsed.new_part, html=drop_cid_images(parsed.new_part.html, cids)))
         ctx.note(f"attachments: {len(cids)} inline image(s) not kept; their <img> removed from the stored HTML")
     kept = sum(a.action in STORED for a in ctx.attachments)
     ctx.note(f"attachments: {kept} of {len(ctx.attachments)} kept")
