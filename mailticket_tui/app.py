@@ -38,6 +38,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker
 
+from . import terminal_probe
 from .engine.events import Event, InboxFinished, InboxProgress, InboxStarted, OutboxSent, PassFinished, PassStarted
 from .screens.base import WorkerFailures
 from .services import Services
@@ -311,7 +312,7 @@ def build_app(services: Services, *, start_engine: bool = True, first_mode: str 
     return MailTicketApp(services, start_engine=start_engine, first_mode=first_mode)
 
 
-def run_tui(services: Services) -> int:
+def run_tui(services: Services, probe: threading.Thread | None = None) -> int:
     """Run the TUI until the user quits; returns the process exit code (1 after a crash, 2 for an unknown
     $MAILTICKET_TUI_MODE, one line on stderr)."""
     first_mode = os.environ.get("MAILTICKET_TUI_MODE") or "inboxes"
@@ -319,10 +320,7 @@ def run_tui(services: Services) -> int:
         print(f"mailticket: MAILTICKET_TUI_MODE={clean(first_mode, limit=40)} is not a mode; use one of "
               f"{', '.join(MailTicketApp.MODES)}", file=sys.stderr)
         return 2
-    # textual-image asks the terminal what it can draw when it is imported (widgets/inline_image.py, whatever
-    # terminal_images says), and once Textual owns the terminal the answers would arrive as key presses ("?"
-    # opened the help): so it is imported now, not when the first detail opens
-    importlib.import_module("textual_image.widget")
+    terminal_probe.finish(probe)  # before Textual owns the terminal (widgets/inline_image.py needs it later)
     app = build_app(services, first_mode=first_mode)
     try:
         app.run()

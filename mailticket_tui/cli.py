@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any, Sequence
 
 from .cli_progress import terminal_progress  # Rich progress bars on a terminal; Rich loads only then
-from . import cli_people
+from . import cli_people, terminal_probe
 from .engine.events import Event, InboxFinished, MessageHandled, OutboxSent, TraceLine
 from .engine.sources import SourceError
 from .engine.tickets import TicketError
@@ -189,14 +189,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         check_store_location(url)
     if args.command == "store":
         return _cmd_store(url, args)
+    tui = args.command in (None, "tui")
+    probe = terminal_probe.start() if tui else None  # the terminal's answers come while the rest imports
     from .services import open_services
 
     with reporting_upgrades(lambda result: print(f"mailticket: {result.line()}", file=sys.stderr)):
         services = open_services(args.config, url, warn=lambda line: print(line, file=sys.stderr))
-    if args.command in (None, "tui"):
+    if tui:
         from .app import run_tui
 
-        return run_tui(services)
+        return run_tui(services, probe)
     handlers = {"run": _cmd_run, "config": _cmd_config, "inbox": _cmd_inbox, "messages": _cmd_messages,
                 "outbox": _cmd_outbox, "tickets": _cmd_tickets, "replay": _cmd_replay, "trace": _cmd_trace,
                 "status": _cmd_status, **cli_people.HANDLERS}
