@@ -7,13 +7,15 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
+from peewee import SQL
+
 from ..settings import InboxSettings, Settings
 from ..store import fast_sql
 from ..store.blobs import put_blob
 from ..store.models import InboxState, MailMessage, MessageRef, Ticket, database_proxy, naive_utc, utcnow
 from . import faults
 from .outbound import admin_report, enqueue, error_forward
-from .parse import parse_message
+from .parse import ParsedMail, parse_message
 from .people import CallerCache
 from .records import ThreadHint
 from .steps import AbortProcessing, Context, Outcome, run_steps
@@ -84,7 +86,7 @@ class _Job:
     where: Located
     raw: bytes
     state: InboxState | None
-    parsed: object  # engine.parse.ParsedMail
+    parsed: ParsedMail
     callers: CallerCache | None
     threads: ThreadHint | None
 
@@ -227,6 +229,11 @@ def _new_record(values: dict) -> MailMessage | None:
     return row
 
 
+def _not_itself(row_id: int | None):
+    """Leaves the message's own record out; a record not written yet (None) cannot be among the rows."""
+    return MailMessage.id != row_id if row_id is not None else SQL("1 = 1")
+
+
 def _ticketed_twin(inbox_id: int, row_id: int | None, message_id: str,
                    digest: str) -> tuple[MailMessage | None, Ticket | None]:
     """(first record, ticket) of the same mail (same Message-ID, same bytes) already ticketed in this inbox,
@@ -237,7 +244,7 @@ def _ticketed_twin(inbox_id: int, row_id: int | None, message_id: str,
     (the caller asks only for bytes already there before this mail)."""
     found = (MailMessage.select(MailMessage.id, MailMessage.ticket).where(  # two columns: cheap to build
         (MailMessage.sha256 == digest) & (MailMessage.inbox == inbox_id) & (MailMessage.message_id == message_id)
-        & (MailMessage.id != row_id) & MailMessage.duplicate_of.is_null() & MailMessage.ticket.is_null(False))
+        & _not_itself(row_id) & MailMessage.duplicate_of.is_null() & MailMessage.ticket.is_null(False))
         .order_by(MailMessage.id).tuples().first())
     if found is not None:
         return MailMessage.get_by_id(found[0]), Ticket.get_by_id(found[1])
@@ -257,7 +264,7 @@ def _unticketed_parent(inbox_id: int, row_id: int | None, parsed) -> MailMessage
     if not parents:
         return None
     return (MailMessage.select(MailMessage.id, MailMessage.status).where(
-        (MailMessage.inbox == inbox_id) & (MailMessage.message_id.in_(parents)) & (MailMessage.id != row_id)
+        (MailMessage.inbox == inbox_id) & (MailMessage.message_id.in_(parents)) & _not_itself(row_id)
         & MailMessage.ticket.is_null()
         & (MailMessage.status.in_(["new", "error", "ignored"]))).order_by(MailMessage.id).first())
 

@@ -100,22 +100,20 @@ def delete_records(condition: Expression) -> int:
 
 
 def _delete_records(condition: Expression) -> int:
-    ids = [i for (i,) in MailMessage.select(MailMessage.id).where(condition).order_by(MailMessage.id).tuples()]
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
-        keep = list(MailMessage.select(MailMessage.message_id, MailMessage.ticket, MailMessage.audit,
-                                       MailMessage.processed_at, MailMessage.first_seen)
-                    .where(MailMessage.id.in_(chunk) & MailMessage.ticket.is_null(False)).order_by(MailMessage.id))
-        refs = [{"message_id": r.message_id, "ticket": r.ticket_id, "created": r.first_seen}
-                for r in keep if r.message_id]
-        for ref in refs:
-            fast_sql.insert(MessageRef, ref, ignore=True)
+    rows = list(MailMessage.select(MailMessage.id, MailMessage.message_id, MailMessage.ticket, MailMessage.audit,
+                                   MailMessage.processed_at, MailMessage.first_seen)
+                .where(condition).order_by(MailMessage.id))
+    for start in range(0, len(rows), BATCH):
+        chunk = rows[start:start + BATCH]
+        fed = [r for r in chunk if r.ticket_id is not None]
+        fast_sql.insert_many(MessageRef, [{"message_id": r.message_id, "ticket": r.ticket_id, "created": r.first_seen}
+                                          for r in fed if r.message_id], ignore=True)
         audits = []
-        for r in keep:
+        for r in fed:
             if r.audit:
                 data = json.loads(r.audit)
                 audits.append({"ticket": r.ticket_id, "who": data["who"], "date": r.processed_at or r.first_seen,
                                "fields": json.dumps(data["fields"]), "summary": data["summary"], "message": None})
         fast_sql.insert_many(Change, audits)
-        MailMessage.delete().where(MailMessage.id.in_(chunk)).execute()
-    return len(ids)
+        MailMessage.delete().where(MailMessage.id.in_([r.id for r in chunk])).execute()
+    return len(rows)

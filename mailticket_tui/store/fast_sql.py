@@ -71,14 +71,14 @@ def insert_returning_id(model: type[Model], values: dict[str, Any], ignore: bool
     return found[0] if found else None
 
 
-def insert_many(model: type[Model], rows: Iterable[dict[str, Any]]) -> None:
-    """INSERT several rows of the same columns in one statement."""
+def insert_many(model: type[Model], rows: Iterable[dict[str, Any]], ignore: bool = False) -> None:
+    """INSERT several rows of the same columns in one statement (`ignore`: rows meeting a conflict are left out)."""
     full = [_with_defaults(model, row) for row in rows]
     if not full:
         return
     names = tuple(full[0])
     params = [p for row in full for p in _params(model, names, row)]
-    database_proxy.obj.execute_sql(_insert_sql(model, names, len(full), False, False), params)
+    database_proxy.obj.execute_sql(_insert_sql(model, names, len(full), ignore, False), params)
 
 
 def update_by_id(model: type[Model], row_id: int, values: dict[str, Any]) -> int:
