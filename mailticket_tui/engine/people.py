@@ -9,6 +9,7 @@ import re
 
 from peewee import fn
 
+from ..store import fast_sql
 from ..store.models import ExtraEmail, Organization, Person
 
 _NAME_FIELDS = ("first_name", "name", "phone")
@@ -18,12 +19,13 @@ def find_persons(email: str) -> list[Person]:
     """Every person with this address as primary or extra one, active ones first, oldest first (a stable,
     explainable order). Both lookups use an index (person.email, extra_email.email)."""
     email = email.strip().lower()
-    extra = ExtraEmail.select(ExtraEmail.person).where(ExtraEmail.email == email)
-    return list(
-        Person.select()
-        .where((Person.email == email) | Person.id.in_(extra))
-        .order_by(Person.active.desc(), Person.id)
-    )
+
+    def build(mark: str) -> str:  # the SQL text is made once (a query built per mail cost more than running it)
+        return (f'SELECT {fast_sql.columns(Person, "p")} FROM "person" AS "p" WHERE "p"."email" = {mark} '
+                f'OR "p"."id" IN (SELECT "person_id" FROM "extra_email" WHERE "email" = {mark}) '
+                f'ORDER BY "p"."active" DESC, "p"."id"')
+
+    return [fast_sql.instance(Person, row) for row in fast_sql.select(("find_persons",), build, [email, email])]
 
 
 class CallerCache:

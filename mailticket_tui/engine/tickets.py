@@ -91,7 +91,7 @@ def create_ticket(klass: str, title: str, description_html: str, caller: Person 
         mark = "?"
     sql = (f'INSERT INTO "ticket" ("id", "ref", {columns}) SELECT n, {ref}, {", ".join([mark] * len(fields))} '
            f'FROM ({drawn}) AS drawn RETURNING "id", "ref"')
-    ticket.id, ticket.ref = db.execute_sql(sql, [cycle.prefix, *params]).fetchone()
+    ticket.id, ticket.ref = fast_sql.execute(sql, [cycle.prefix, *params]).fetchone()
     ticket._dirty.clear()
     return ticket
 
