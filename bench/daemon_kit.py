@@ -35,6 +35,52 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime (fields 14 and 15 of stat)
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and of all its children so far: its own, that of the children it has reaped
+    (cutime, cstime) and that of the living ones (a PostgreSQL backend, a Dovecot imap process); 0 when gone."""
+    parents: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = fields
+            parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        fields = stats.get(current)
+        if fields is not None:
+            total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+            todo.extend(parents.get(current, []))
+    return total / TICKS
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, all) CPU ticks of the machine since boot, from /proc/stat (idle and iowait are not busy)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return sum(values) - values[3] - values[4], sum(values)
+
+
+def postmaster_pid(url: str) -> int | None:
+    """The PostgreSQL server's main process when it runs on this machine and we may read its pid file."""
+    import psycopg2
+
+    try:
+        conn = psycopg2.connect(url)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SHOW data_directory")
+                folder = cur.fetchone()[0]
+        finally:
+            conn.close()
+        return int((Path(folder) / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError, psycopg2.Error):
+        return None
+
+
 def inbox_toml(name: str, account: MailAccount, **fields: object) -> str:
     values = {"name": name, "protocol": "imap", "server": account.host, "port": account.imap_port, "tls": "none",
               "login": account.login, "password": account.password, "unknown_caller_behavior": "create_contact",
