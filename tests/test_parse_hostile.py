@@ -262,3 +262,14 @@ def test_long_lines_do_not_backtrack() -> None:
     start = time.perf_counter()
     parsed = parse_message(raw)
     assert time.perf_counter() - start < 5 and parsed.error is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a\ud800b\x1b[31m  x", "a\ufffdb [31m x"),  # a lone high surrogate, a control, two spaces
+    ("caf\udcc3\udca9 \udfff", "caf\u00e9 \ufffd"),  # escaped UTF-8 bytes kept, a stray low surrogate replaced
+    ("ok \udce9", "ok \ufffd"),  # an escaped byte that is not UTF-8
+])
+def test_clean_line_never_raises_on_surrogates(text: str, expected: str) -> None:
+    from mailticket_tui.engine.parse.headers import clean_line
+
+    assert clean_line(text) == expected

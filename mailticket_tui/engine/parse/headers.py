@@ -79,12 +79,17 @@ def _bytes_to_str(value: bytes) -> str:
     return value.decode("utf-8", "surrogateescape")
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")  # surrogates that are not escaped bytes
+
+
 def fix_surrogates(text: str) -> str:
-    """Turn surrogate-escaped raw bytes back into text (valid UTF-8 kept, the rest U+FFFD)."""
+    """Turn surrogate-escaped raw bytes back into text (valid UTF-8 kept, the rest U+FFFD); any other lone
+    surrogate (from a caller's own decoding) becomes U+FFFD too."""
     try:
         text.encode("utf-8")
         return text
     except UnicodeEncodeError:
+        text = _LONE_SURROGATE.sub("\ufffd", text)
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
