@@ -10,10 +10,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from cryptography.fernet import Fernet, InvalidToken
+from typing import TYPE_CHECKING
 
 from ..settings import SettingsError
 from .models import database_proxy
+
+if TYPE_CHECKING:  # imported on first use: loading cryptography costs the TUI tens of ms at a cold start
+    from cryptography.fernet import Fernet
 
 PREFIX = "enc:v1:"
 _ciphers: dict[str, Fernet] = {}
@@ -33,6 +36,8 @@ def key_location() -> str:
 
 
 def _cipher() -> Fernet:
+    from cryptography.fernet import Fernet
+
     where = key_location()
     if where in _ciphers:
         return _ciphers[where]
@@ -62,6 +67,8 @@ def unseal(stored: str, where: str) -> str:
     """The password back; a stored value from before encryption is returned as it is."""
     if not stored.startswith(PREFIX):
         return stored
+    from cryptography.fernet import InvalidToken
+
     try:
         return _cipher().decrypt(stored[len(PREFIX):].encode()).decode()
     except InvalidToken:
