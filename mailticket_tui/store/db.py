@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import urlparse
 
-from peewee import Database, OperationalError, PeeweeException
+from peewee import Database, OperationalError, PeeweeException, PostgresqlDatabase
 from playhouse.db_url import connect
 
 from .migrations import MigrationError, SchemaTooNew, UpgradeResult, upgrade
 from .models import database_proxy
+from .postgres import PostgresStore
 
 # page_size and wal_autocheckpoint cut the bytes written per mail (measured: 4.4x -> 2.2x the mail's size).
 # Every commit writes each page it touched to the WAL, and a mail touches a few dozen index pages for a few
@@ -125,6 +126,8 @@ def open_store(url: str, migrate: bool = True, on_upgrade: UpgradeListener | Non
         )
     try:
         db = connect(url, **kwargs)
+        if type(db) is PostgresqlDatabase:  # a plain postgresql:// URL (not +pool): BEGIN with the first statement
+            db = PostgresStore(db.database, **db.connect_params)
         db.connect(reuse_if_open=True)
     except (PeeweeException, OperationalError, ImportError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
