@@ -1,15 +1,19 @@
 """The mail path's statements on PostgreSQL: prepared from their second run on a connection, the same rows as
-unprepared, and a session that lost its prepared statements (a pooler) costs one failed statement, after which
-statements go unprepared."""
+unprepared, and a session that lost its prepared statements (a pooler) costs one rolled-back transaction,
+done again with statements unprepared: no mail ends in error for it."""
 from __future__ import annotations
 
-import peewee
+from pathlib import Path
+
 import pytest
 
 from mailticket_tui.engine.people import find_persons
+from mailticket_tui.services import open_services
 from mailticket_tui.store import fast_sql
 from mailticket_tui.store.db import open_store
-from mailticket_tui.store.models import Organization, Person, database_proxy
+from mailticket_tui.store.models import MailMessage, Organization, Person, Ticket, database_proxy
+
+from .mailgen import make_mail
 
 
 def prepared_names() -> set[str]:
@@ -43,7 +47,7 @@ def test_a_lost_prepared_statement_fails_once_then_statements_go_unprepared(
             fast_sql.insert(Organization, {"name": name})
     assert len(prepared_names()) == 1
     database_proxy.obj.execute_sql("DEALLOCATE ALL")  # what a pooler's other session looks like to us
-    with pytest.raises(peewee.DatabaseError):
+    with pytest.raises(fast_sql.PreparedStatementLost):
         with database_proxy.atomic():
             fast_sql.insert(Organization, {"name": "Lost"})
     assert "no longer prepared" in caplog.text
@@ -52,3 +56,35 @@ def test_a_lost_prepared_statement_fails_once_then_statements_go_unprepared(
         fast_sql.insert(Organization, {"name": "Four"})
     assert prepared_names() == set()
     assert [o.name for o in Organization.select().order_by(Organization.id)] == ["One", "Two", "Three", "Four"]
+
+
+@pytest.mark.parametrize("lost", ["ALL", "the ticket's INSERT"])  # first met outside the steps, then inside
+def test_mail_processed_when_the_session_lost_its_statements(
+        lost: str, pg_store: str, write_config, maildir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fast_sql, "_prepare", True)
+
+    def deliver(numbers: range) -> None:
+        for i in numbers:
+            (maildir / "new" / f"{1000 + i}.M{i}.test").write_bytes(
+                make_mail(subject=f"Request {i}", message_id=f"<req-{i}@acme.example>"))
+
+    config = write_config(f"""
+        [[inbox]]
+        name = "box"
+        protocol = "maildir"
+        server = "{maildir}"
+        unknown_caller_behavior = "create_contact"
+        """)
+    services = open_services(str(config), pg_store)
+    deliver(range(3))
+    services.run_once()  # in this thread: the statements are prepared on this connection from the 2nd mail
+    prepared = dict(database_proxy.obj.execute_sql("SELECT name, statement FROM pg_prepared_statements"))
+    ticket_insert = [name for name, text in prepared.items() if 'INSERT INTO "ticket"' in text]
+    assert len(ticket_insert) == 1
+    database_proxy.obj.execute_sql("DEALLOCATE " + ("ALL" if lost == "ALL" else ticket_insert[0]))
+    deliver(range(3, 6))
+    services.run_once()
+    assert not fast_sql._prepare
+    statuses = dict(MailMessage.select(MailMessage.subject, MailMessage.status).tuples())
+    assert statuses == {f"Request {i}": "processed" for i in range(6)}
+    assert sorted(t.title for t in Ticket.select()) == [f"Request {i}" for i in range(6)]

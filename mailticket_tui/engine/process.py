@@ -99,14 +99,16 @@ def process_message(settings: Settings, inbox: InboxSettings, where: Located, ra
     job = _Job(settings, inbox, where, raw, state, parse_message(raw, settings.engine.parse_options()), callers,
                threads)
     known, failed = False, None
-    for _attempt in range(3):  # a record found late, then a failure: each can happen once
+    for _attempt in range(4):  # a record found late, a lost prepared statement, then a failure: each once
         try:
             return _process(job, known, failed)
         except _RecordExists:
             known = True
+        except fast_sql.PreparedStatementLost:
+            pass  # rolled back; statements are plain from now on
         except _StepsFailed as exc:
             failed = exc
-    raise AssertionError(f"{where}: processed three times without an outcome")  # pragma: no cover
+    raise AssertionError(f"{where}: processed four times without an outcome")  # pragma: no cover
 
 
 def _process(job: _Job, known: bool, failed: _StepsFailed | None) -> MailMessage:
@@ -185,6 +187,8 @@ def _run_steps(ctx: Context, where: Located) -> Outcome:
         return run_steps(ctx)
     except AbortProcessing as abort:
         raise _StepsFailed(abort.outcome, ctx.trace, ctx.planned_mail) from abort
+    except fast_sql.PreparedStatementLost:
+        raise  # not the mail's fault: process_message runs it again
     except Exception as exc:  # a bug or a store hiccup on one message must not stop the pass
         log.exception("processing %s failed", where)
         outcome = Outcome("reject", "error", f"internal error while processing: {type(exc).__name__}: {exc}")

@@ -8,8 +8,8 @@ meaning (peewee's own field conversions and defaults, the same dialect rules) wi
 On PostgreSQL a statement run a second time on a connection is made a prepared statement there (PREPARE, then
 EXECUTE with the values): the server then skips parsing and planning it, about a third of its CPU per mail.
 Prepared statements outlive a rolled-back transaction. A server session that does not keep them (a pooler
-handing each transaction another session) fails that one statement, hence that mail, which is retried as
-any failed mail; statements are then sent unprepared for the rest of the process.
+handing each transaction another session) fails that statement with PreparedStatementLost: its transaction
+is rolled back and done again (engine/process.py does), with statements unprepared for the rest of the process.
 """
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ _MARK = re.compile(r"%[%s]")
 _SESSION_LOST = {"26000", "42P05"}  # invalid statement name; a statement of that name exists already
 _prepare = True
 log = logging.getLogger(__name__)
+
+
+class PreparedStatementLost(Exception):
+    """The server session lost a prepared statement: roll the transaction back and run it again."""
 
 
 def execute(sql: str, params: list[Any]) -> Any:
@@ -55,6 +59,7 @@ def execute(sql: str, params: list[Any]) -> Any:
         if getattr(getattr(exc, "orig", None), "pgcode", None) in _SESSION_LOST:  # peewee keeps psycopg2's error
             _prepare = False  # a pooler shares server sessions (PgBouncer's transaction mode): plain statements
             log.warning("PostgreSQL lost a prepared statement (%s); statements are no longer prepared", name)
+            raise PreparedStatementLost(f"PostgreSQL lost the prepared statement {name}") from exc
         raise
 
 
