@@ -88,3 +88,19 @@ def test_mail_processed_when_the_session_lost_its_statements(
     statuses = dict(MailMessage.select(MailMessage.subject, MailMessage.status).tuples())
     assert statuses == {f"Request {i}": "processed" for i in range(6)}
     assert sorted(t.title for t in Ticket.select()) == [f"Request {i}" for i in range(6)]
+
+
+def test_a_statement_the_server_will_not_prepare_goes_plain(pg_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fast_sql, "_plain", set())
+    open_store(pg_store)
+
+    def add(mark: str) -> str:
+        return f"SELECT {mark} + {mark}"  # fine with values; `$1 + $2` has no type to prepare with
+
+    assert fast_sql.select(("add",), add, [1, 2]) == [(3,)]
+    with pytest.raises(fast_sql.PreparedStatementLost):
+        with database_proxy.atomic():
+            fast_sql.select(("add",), add, [1, 2])
+    with database_proxy.atomic():
+        assert fast_sql.select(("add",), add, [2, 3]) == [(5,)]
+    assert fast_sql._prepare  # the others are still prepared

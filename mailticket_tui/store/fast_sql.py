@@ -10,6 +10,7 @@ EXECUTE with the values): the server then skips parsing and planning it, about a
 Prepared statements outlive a rolled-back transaction. A server session that does not keep them (a pooler
 handing each transaction another session) fails that statement with PreparedStatementLost: its transaction
 is rolled back and done again (engine/process.py does), with statements unprepared for the rest of the process.
+A statement the server refuses to prepare goes the same way, and that one text stays plain.
 """
 from __future__ import annotations
 
@@ -30,11 +31,13 @@ _prepared_text: dict[str, tuple[str, str, str]] = {}  # text -> (name, PREPARE s
 _MARK = re.compile(r"%[%s]")
 _SESSION_LOST = {"26000", "42P05"}  # invalid statement name; a statement of that name exists already
 _prepare = True
+_plain: set[str] = set()  # texts the server would not prepare
 log = logging.getLogger(__name__)
 
 
 class PreparedStatementLost(Exception):
-    """The server session lost a prepared statement: roll the transaction back and run it again."""
+    """The server session lost a prepared statement, or refused to prepare one: the transaction is aborted;
+    roll it back and run it again (the statement then goes plain)."""
 
 
 def execute(sql: str, params: list[Any]) -> Any:
@@ -42,7 +45,7 @@ def execute(sql: str, params: list[Any]) -> Any:
     statement from its second run on the connection (a single run, like a 500-row batch, is not worth a PREPARE)."""
     global _prepare
     db = database_proxy.obj
-    if not _prepare or not params or not isinstance(db, PostgresqlDatabase):
+    if not _prepare or not params or sql in _plain or not isinstance(db, PostgresqlDatabase):
         return db.execute_sql(sql, params)
     seen = _seen.setdefault(db.connection(), {})
     state = seen.get(sql)
@@ -50,10 +53,15 @@ def execute(sql: str, params: list[Any]) -> Any:
         seen[sql] = False
         return db.execute_sql(sql, params)
     name, prepare, run = _postgres_statements(sql, len(params))
-    try:
-        if not state:
+    if not state:
+        try:
             db.execute_sql(prepare)
-            seen[sql] = True
+        except Exception as exc:  # the server could not type a parameter, say: this text stays plain
+            _plain.add(sql)
+            log.warning("PostgreSQL refused to prepare %s (%s); it is sent plain", name, _first_line(exc))
+            raise PreparedStatementLost(f"PostgreSQL refused to prepare {name}") from exc
+        seen[sql] = True
+    try:
         return db.execute_sql(run, params)
     except Exception as exc:
         if getattr(getattr(exc, "orig", None), "pgcode", None) in _SESSION_LOST:  # peewee keeps psycopg2's error
@@ -61,6 +69,10 @@ def execute(sql: str, params: list[Any]) -> Any:
             log.warning("PostgreSQL lost a prepared statement (%s); statements are no longer prepared", name)
             raise PreparedStatementLost(f"PostgreSQL lost the prepared statement {name}") from exc
         raise
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _postgres_statements(sql: str, count: int) -> tuple[str, str, str]:
