@@ -643,12 +643,14 @@ class Services:
 
     # -- engine -----------------------------------------------------------------------------------
     def run_once(self, only: list[str] | None = None, sink: EventSink = ignore_events,
-                 stop: threading.Event | None = None, owner: str | None = None, hold: bool = False) -> PassFinished:
-        """One pass with the store's current settings; `hold` keeps the leases (a daemon's passes)."""
+                 stop: threading.Event | None = None, owner: str | None = None, hold: bool = False,
+                 turn: Callable[[], bool] | None = None) -> PassFinished:
+        """One pass with the store's current settings; `hold` keeps the leases and `turn` may end an inbox's
+        pass between two messages (a daemon's passes)."""
         from .engine.runner import run_pass
 
         self.reload()
-        return run_pass(self.settings, only, owner, sink, stop, hold)
+        return run_pass(self.settings, only, owner, sink, stop, hold, turn)
 
     def trace_lines(self, name: str, limit: int = 5000) -> list[str]:
         inbox = Inbox.get_or_none(Inbox.name == name)

@@ -186,3 +186,24 @@ def test_sighup_makes_the_daemon_reread_its_settings(tmp_path: Path, store_url: 
         assert InboxLease.select().count() == 0
     finally:
         database_proxy.close()
+
+
+def test_a_backlog_hands_its_slot_over_to_a_waiting_inbox(tmp_path: Path, engine_on, monkeypatch) -> None:
+    from mailticket_tui.engine import daemon as daemon_module
+
+    monkeypatch.setattr(daemon_module, "TURN", 0.3)
+    monkeypatch.setattr(daemon_module, "TURN_NEWS", 0.1)
+    big, small = make_maildir(tmp_path / "big"), make_maildir(tmp_path / "small")
+    for i in range(200):
+        (big / "new" / f"{1000 + i}.M{i}.test").write_bytes(
+            make_mail(subject=f"Backlog {i:03d}", message_id=f"<backlog-{i}@acme.example>"))
+    (small / "new" / "1.M1.test").write_bytes(make_mail(subject="Waiting", message_id="<waiting@acme.example>"))
+    _, reports = engine_on(inbox_toml("big", "maildir", maildir=big), inbox_toml("small", "maildir", maildir=small),
+                           concurrent_inboxes=1)  # one slot: "big" takes it first (name order)
+    reports.wait_for(lambda items: len(reports.handled()) >= 201, timeout=120)
+    order = [h.inbox for h in reports.handled()]
+    assert order[0] == "big" and "big" in order[order.index("small"):]  # served before the backlog was done
+    assert any(isinstance(i, TraceLine) and i.inbox == "big" and i.line.startswith("handing the slot over")
+               for i in reports.items)
+    titles = sorted(t.title for t in Ticket.select())
+    assert titles == sorted([f"Backlog {i:03d}" for i in range(200)] + ["Waiting"])  # each mail once

@@ -15,6 +15,11 @@ How it works:
   as housekeeping when an IDLE watch is up), when its IDLE watch reports news (engine/idle.py), or on
   `poll_now`. Passes run in threads, at most `concurrent_inboxes` at once; news that arrives during a pass
   gives one more pass after it.
+* Turns: when every slot is taken and another inbox waits (its IDLE news, or due and ours to serve), a pass
+  hands its slot over after TURN_NEWS seconds (news waiting) or TURN seconds (a due inbox), between two
+  messages, and its inbox queues again at once behind the waiting ones. A backlog in a few inboxes no longer
+  holds every slot until it is done: new mail elsewhere waits seconds, not the backlog, and many backlogs
+  finish together instead of leaving slots idle at the end.
 * Spreading: each daemon beats in `daemon_presence` (engine/presence.py) and holds at most
   ceil(active inboxes / live daemons); above it, it releases inboxes that are between passes, below it, it
   claims free ones. Busy inboxes (held by someone else) are reported once, on the first round and on
@@ -45,6 +50,7 @@ from .sources import SourceError
 
 log = logging.getLogger(__name__)
 TICK = 30.0  # seconds between housekeeping rounds at most (presence, lease renewal, share)
+TURN, TURN_NEWS = 10.0, 2.0  # seconds a pass keeps its slot while a due inbox / an inbox with news waits
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,7 @@ class EngineState:
 
 
 Report = Callable[[Union[Event, EngineState]], None]
-PassFn = Callable[..., PassFinished]  # run_pass(only=, sink=, stop=, owner=, hold=)
+PassFn = Callable[..., PassFinished]  # run_pass(only=, sink=, stop=, owner=, hold=, turn=)
 
 
 class _Served:
@@ -75,6 +81,8 @@ class _Served:
         self.watch: IdleWatch | None = None
         self.no_idle = False  # the server does not offer IDLE: polled
         self.dropped = False  # no longer active: released after its pass
+        self.started = 0.0  # time.monotonic() the running pass started
+        self.handed_over = False  # the running pass was asked to give its slot to a waiting inbox
 
 
 class Daemon:
@@ -291,6 +299,7 @@ class Daemon:
     def _start(self, served: _Served | None) -> None:
         if served is not None:
             served.running, served.news = True, False
+            served.started, served.handed_over = time.monotonic(), False
         job = threading.Thread(target=self._job, args=(served,), name=f"pass {served.name if served else '-'}",
                                daemon=True)
         self._jobs.add(job)
@@ -300,8 +309,9 @@ class Daemon:
     def _job(self, served: _Served | None) -> None:
         """One pass of one inbox (or, with no inbox at all, the plain pass that sends the outbox)."""
         try:
+            turn = (lambda: self._hand_over(served)) if served else None
             finished = self.run_pass(only=[served.name] if served else None, sink=self._sink, stop=self._stop,
-                                     owner=self.owner, hold=True)
+                                     owner=self.owner, hold=True, turn=turn)
         except Exception as exc:  # noqa: BLE001 - the daemon must outlive a bad pass (store down, bug)
             self._set(last_error=_one_line(exc), passes=self._state.passes + 1)
             finished = None
@@ -330,6 +340,29 @@ class Daemon:
             self._watch(served)
         watching = served.watch is not None and served.watch.state == "idle"
         served.due = time.monotonic() + (float(engine.idle_refresh) if watching else self._period())
+        if served.handed_over and served.held:
+            served.due = time.monotonic()  # the rest of its mail: queued again, behind the inboxes that waited
+
+    def _hand_over(self, served: _Served) -> bool:
+        """Asked by a running pass between two messages: should it end now and give its slot away? Yes when
+        every slot is taken and another inbox of ours waits, after TURN_NEWS (news) or TURN seconds."""
+        ran = time.monotonic() - served.started
+        if ran < TURN_NEWS:
+            return False
+        now = time.monotonic()
+        with self._lock:
+            if self._paused or len(self._jobs) < self._cap():
+                return False  # a free slot: the waiting inbox gets it without us
+            room = sum(1 for s in self._served.values() if s.held or s.running) < presence.share(
+                len(self._served), self._live)  # a free inbox is ours to take only within our share
+            waiting = [s for s in self._served.values() if not s.running and not s.dropped
+                       and (s.news or (s.due <= now and (s.held or (room and s.free))))]
+            if not waiting or (ran < TURN and not any(s.news for s in waiting)):
+                return False
+            served.handed_over = True
+        self._trace(served.name, f"handing the slot over after {ran:.0f} s: {len(waiting)} inbox(es) waiting; "
+                                 "the rest in the next pass")
+        return True
 
     # -- IDLE watches ---------------------------------------------------------------------------------
     def _watch(self, served: _Served) -> None:

@@ -25,7 +25,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from peewee import SQL, PeeweeException
 
@@ -105,9 +105,10 @@ class InboxPass:
     """The work of one pass on one inbox, holding its lease."""
 
     def __init__(self, settings: Settings, row: Inbox, inbox: InboxSettings, owner: str,
-                 sink: EventSink, stop: threading.Event) -> None:
+                 sink: EventSink, stop: threading.Event, turn: Callable[[], bool] | None = None) -> None:
         self.settings, self.row, self.inbox, self.owner = settings, row, inbox, owner
         self.sink, self.stop = sink, stop
+        self.turn = turn  # asked between two messages: True ends the pass there (a daemon's other inbox waits)
         self.folder = inbox.mailbox or "INBOX"
         self.counters = InboxCounters()
         self.warnings: list[str] = []
@@ -200,6 +201,9 @@ class InboxPass:
             if not self._renew_lease():
                 self.trace("lease lost: another runner took this inbox; stopping")
                 finished = False
+                break
+            if position and self.turn is not None and self.turn():
+                finished = False  # what is left is listed again by the next pass, in the same order
                 break
             more_follow = position < len(queue) - 1
             if (raw is not None and more_follow and not rekey and held_bytes + len(raw) <= HOLD_BYTES
@@ -621,9 +625,10 @@ def _json(counters: InboxCounters) -> str:
 
 def run_pass(settings: Settings, only: list[str] | None = None, owner: str | None = None,
              sink: EventSink = ignore_events, stop: threading.Event | None = None,
-             hold: bool = False) -> PassFinished:
+             hold: bool = False, turn: Callable[[], bool] | None = None) -> PassFinished:
     """One pass over the active inboxes (or the named ones); each inbox under its lease, released after its
-    pass unless `hold` (a daemon keeps the inboxes it serves between passes and renews their leases)."""
+    pass unless `hold` (a daemon keeps the inboxes it serves between passes and renews their leases).
+    `turn`: asked between two messages; True ends that inbox's pass there (the daemon's turns)."""
     owner = owner or leases.new_owner("run")
     stop = stop or threading.Event()
     rows = {r.name: r for r in Inbox.select()}
@@ -646,7 +651,7 @@ def run_pass(settings: Settings, only: list[str] | None = None, owner: str | Non
             result = InboxFinished(name, InboxCounters(), f"skipped: {holder} holds this inbox", "busy")
         else:
             try:
-                result = InboxPass(settings, row, inbox, owner, sink, stop).run()
+                result = InboxPass(settings, row, inbox, owner, sink, stop, turn).run()
             finally:
                 if not hold:
                     leases.release(row.id, owner)
