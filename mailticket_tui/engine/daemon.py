@@ -18,8 +18,7 @@ How it works:
 * Turns: when every slot is taken and another inbox waits (its IDLE news, or due and ours to serve), a pass
   hands its slot over after TURN_NEWS seconds (news waiting) or TURN seconds (a due inbox), between two
   messages, and its inbox queues again at once behind the waiting ones. A backlog in a few inboxes no longer
-  holds every slot until it is done: new mail elsewhere waits seconds, not the backlog, and many backlogs
-  finish together instead of leaving slots idle at the end.
+  holds every slot until it is done: new mail elsewhere waits seconds, not the backlog.
 * Spreading: each daemon beats in `daemon_presence` (engine/presence.py) and holds at most
   ceil(active inboxes / live daemons); above it, it releases inboxes that are between passes, below it, it
   claims free ones. Busy inboxes (held by someone else) are reported once, on the first round and on
