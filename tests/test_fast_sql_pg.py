@@ -14,6 +14,7 @@ from mailticket_tui.store.db import open_store
 from mailticket_tui.store.models import MailMessage, Organization, Person, Ticket, database_proxy
 
 from .mailgen import make_mail
+from .runner_support import inbox_toml, write_settings
 
 
 def prepared_names() -> set[str]:
@@ -60,7 +61,7 @@ def test_a_lost_prepared_statement_fails_once_then_statements_go_unprepared(
 
 @pytest.mark.parametrize("lost", ["ALL", "the ticket's INSERT"])  # first met outside the steps, then inside
 def test_mail_processed_when_the_session_lost_its_statements(
-        lost: str, pg_store: str, write_config, maildir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        lost: str, pg_store: str, tmp_path: Path, maildir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fast_sql, "_prepare", True)
 
     def deliver(numbers: range) -> None:
@@ -68,14 +69,7 @@ def test_mail_processed_when_the_session_lost_its_statements(
             (maildir / "new" / f"{1000 + i}.M{i}.test").write_bytes(
                 make_mail(subject=f"Request {i}", message_id=f"<req-{i}@acme.example>"))
 
-    config = write_config(f"""
-        [[inbox]]
-        name = "box"
-        protocol = "maildir"
-        server = "{maildir}"
-        unknown_caller_behavior = "create_contact"
-        """)
-    services = open_services(str(config), pg_store)
+    services = open_services(str(write_settings(tmp_path, inbox_toml("box", "maildir", maildir=maildir))), pg_store)
     deliver(range(3))
     services.run_once()  # in this thread: the statements are prepared on this connection from the 2nd mail
     prepared = dict(database_proxy.obj.execute_sql("SELECT name, statement FROM pg_prepared_statements"))
@@ -104,3 +98,24 @@ def test_a_statement_the_server_will_not_prepare_goes_plain(pg_store: str, monke
     with database_proxy.atomic():
         assert fast_sql.select(("add",), add, [2, 3]) == [(5,)]
     assert fast_sql._prepare  # the others are still prepared
+
+
+def test_a_prepare_failing_for_another_reason_leaves_the_text_preparable(
+        pg_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fast_sql, "_plain", set())
+    open_store(pg_store)
+
+    def one(mark: str) -> str:
+        return f"SELECT {mark}::int"
+
+    assert fast_sql.select(("one",), one, [1]) == [(1,)]
+    with pytest.raises(Exception) as failed:
+        with database_proxy.atomic():
+            with pytest.raises(Exception):
+                database_proxy.obj.execute_sql("SELECT 1/0")
+            fast_sql.select(("one",), one, [1])  # its PREPARE meets an aborted transaction
+    assert not isinstance(failed.value, fast_sql.PreparedStatementLost)
+    assert fast_sql._plain == set()
+    assert fast_sql.select(("one",), one, [2]) == [(2,)]
+    assert [text for (text,) in database_proxy.obj.execute_sql("SELECT statement FROM pg_prepared_statements")
+            if "$1::int" in text]  # prepared at its next run

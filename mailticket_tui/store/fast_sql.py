@@ -56,8 +56,10 @@ def execute(sql: str, params: list[Any]) -> Any:
     if not state:
         try:
             db.execute_sql(prepare)
-        except Exception as exc:  # the server could not type a parameter, say: this text stays plain
-            _plain.add(sql)
+        except Exception as exc:
+            if not str(getattr(getattr(exc, "orig", None), "pgcode", "") or "").startswith("42"):
+                raise  # not a refusal of the text (a dropped connection, an aborted transaction): as it is
+            _plain.add(sql)  # class 42, the analysis of the text (a parameter it cannot type): stays plain
             log.warning("PostgreSQL refused to prepare %s (%s); it is sent plain", name, _first_line(exc))
             raise PreparedStatementLost(f"PostgreSQL refused to prepare {name}") from exc
         seen[sql] = True
