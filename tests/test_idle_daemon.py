@@ -191,8 +191,8 @@ def test_sighup_makes_the_daemon_reread_its_settings(tmp_path: Path, store_url: 
 def test_a_backlog_hands_its_slot_over_to_a_waiting_inbox(tmp_path: Path, engine_on, monkeypatch) -> None:
     from mailticket_tui.engine import daemon as daemon_module
 
-    monkeypatch.setattr(daemon_module, "TURN", 0.3)
-    monkeypatch.setattr(daemon_module, "TURN_NEWS", 0.1)
+    monkeypatch.setattr(daemon_module, "TURN", 0.0)  # no time-slice: the first check hands over, whatever the speed
+    monkeypatch.setattr(daemon_module, "TURN_NEWS", 0.0)
     big, small = make_maildir(tmp_path / "big"), make_maildir(tmp_path / "small")
     for i in range(200):
         (big / "new" / f"{1000 + i}.M{i}.test").write_bytes(
