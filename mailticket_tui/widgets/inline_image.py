@@ -1,14 +1,16 @@
 """An image from mail, shown in the terminal where it stands in the text, or as a `[image: name WxH]` line.
 
 textual-image draws it: Kitty's graphics protocol, Sixel, or Unicode half blocks (coloured ▀ cells, which
-any terminal over SSH shows). `auto` takes what the terminal answered when textual-image was imported,
-which happens with this module, before the app starts (the terminal cannot be queried once Textual owns
-it). Bytes are decoded in a thread worker of the caller through engine/images.preview (Pillow under the
+any terminal over SSH shows). `auto` takes what the terminal answered to terminal_probe.py before the app
+started (the terminal cannot be asked once Textual owns it); textual-image is imported with this module,
+without the probe its package would run. Bytes are decoded in a thread worker of the caller through engine/images.preview (Pillow under the
 engine's pixel and frame budget, first frame, upright, at most MAX_BOX pixels): a hostile or broken image
 becomes its placeholder line, never a crash. Names came from mail: through safe_text, markup off.
 """
 from __future__ import annotations
 
+import importlib.util
+import sys
 from dataclasses import dataclass
 
 from PIL import Image as PILImage
@@ -16,15 +18,43 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
-from textual_image.widget import HalfcellImage, SixelImage, TGPImage, get_cell_size
-from textual_image.widget import Image as AutoImage
+from textual.widget import Widget
 
+from .. import terminal_probe
 from ..engine import images
 from .safe_text import clean
 
 MODES = ("auto", "kitty", "sixel", "halfcell", "off")
 MAX_BOX = (1024, 1024)  # pixels kept per image: a pane's width in Kitty/Sixel cells, 4 MB of RGBA at most
-_WIDGETS = {"auto": AutoImage, "kitty": TGPImage, "sixel": SixelImage, "halfcell": HalfcellImage}
+
+
+def _import_textual_image(terminal: terminal_probe.Terminal) -> dict[str, type[Widget]]:
+    """textual-image's widgets by mode, told the terminal's answers. Its `renderable` package asks the terminal
+    on import (0.1 s per unanswered question, answers read from stdin, which Textual owns by now): the package
+    module is made here without running its __init__, its submodules (which ask nothing) import as usual, and
+    the cell size goes into get_cell_size's cache. Leans on textual-image 0.12's layout (pinned in pyproject;
+    tests/test_terminal_probe.py fails on a layout that no longer fits)."""
+    import textual_image
+    from textual_image import _terminal
+
+    _terminal.get_cell_size._result = _terminal.CellSize(*terminal.cell)  # type: ignore[attr-defined]
+    if "textual_image.renderable" not in sys.modules:
+        spec = importlib.util.find_spec("textual_image.renderable")
+        assert spec is not None and spec.loader is not None
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = package
+        textual_image.renderable = package  # type: ignore[attr-defined]
+        from textual_image.renderable import halfcell, sixel, tgp, unicode
+
+        package.Image = {"sixel": sixel.Image, "kitty": tgp.Image, "halfcell": halfcell.Image,  # type: ignore
+                         "unicode": unicode.Image}[terminal.drawing]
+    from textual_image import widget
+
+    return {"auto": widget.Image, "kitty": widget.TGPImage, "sixel": widget.SixelImage,
+            "halfcell": widget.HalfcellImage}
+
+
+_WIDGETS = _import_textual_image(terminal_probe.answers())
 
 
 @dataclass(frozen=True)
@@ -81,12 +111,12 @@ class InlineImage(Vertical):
         picture = self.shown.picture
         if not pictures or picture is None or not self.size.width:
             return
-        cell = get_cell_size()
+        cell_width, cell_height = terminal_probe.answers().cell
         rows = self.max_rows or max(self.screen.size.height - 4, 4)
-        natural = -(-picture.width // cell.width)
-        by_rows = int(rows * cell.height * picture.width / max(picture.height, 1) / cell.width)
+        natural = -(-picture.width // cell_width)
+        by_rows = int(rows * cell_height * picture.width / max(picture.height, 1) / cell_width)
         width = max(1, min(natural, self.size.width, by_rows))
-        height = max(1, min(rows, round(width * cell.width * picture.height / max(picture.width, 1) / cell.height)))
+        height = max(1, min(rows, round(width * cell_width * picture.height / max(picture.width, 1) / cell_height)))
         if self._fitted != (width, height):  # explicit cells: no guess by the image widget, no layout loop
             self._fitted = (width, height)
             styles = pictures.first().styles
