@@ -64,19 +64,27 @@ def parse_answers(data: bytes, cell: tuple[int, int] | None = None) -> Terminal:
 
 
 def ask(fd_in: int, fd_out: int, wait: float = SILENT_WAIT) -> Terminal:
-    """Ask the terminal on these descriptors (a tty), reading its answers without echo, restored after."""
-    saved = termios.tcgetattr(fd_in)
-    tty.setcbreak(fd_in, termios.TCSANOW)
+    """Ask the terminal on these descriptors (a tty), reading its answers without echo, restored after. A
+    terminal that hangs up or refuses the mode change gets what it answered so far: half blocks at worst."""
+    data = b""
     try:
-        os.write(fd_out, _KITTY_QUERY + _CELL_QUERY + _DA1_QUERY)
-        data, limit = b"", time.monotonic() + wait
-        while not _DA1.search(data):
-            left = limit - time.monotonic()
-            if left <= 0 or not select.select([fd_in], [], [], left)[0]:
-                break
-            data += os.read(fd_in, 4096)
-    finally:
-        termios.tcsetattr(fd_in, termios.TCSANOW, saved)
+        saved = termios.tcgetattr(fd_in)
+        tty.setcbreak(fd_in, termios.TCSANOW)
+        try:
+            os.write(fd_out, _KITTY_QUERY + _CELL_QUERY + _DA1_QUERY)
+            limit = time.monotonic() + wait
+            while not _DA1.search(data):
+                left = limit - time.monotonic()
+                if left <= 0 or not select.select([fd_in], [], [], left)[0]:
+                    break
+                chunk = os.read(fd_in, 4096)
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            termios.tcsetattr(fd_in, termios.TCSANOW, saved)
+    except (OSError, termios.error):
+        pass
     return parse_answers(data, _cell_from_kernel(fd_out))
 
 

@@ -142,3 +142,13 @@ def test_textual_image_asks_nothing_more(tmp_path, answer, drawing, renderable, 
         terminal.join()
         os.close(master)
         os.close(slave)
+
+
+def test_a_terminal_that_hung_up_gets_half_blocks():
+    master, slave = pty.openpty()
+    os.close(master)  # reads on the program's side now fail (EIO)
+    try:
+        found = terminal_probe.ask(slave, slave, wait=30)
+        assert found.drawing == "halfcell" and found.cell == DEFAULT_CELL
+    finally:
+        os.close(slave)
