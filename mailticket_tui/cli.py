@@ -191,10 +191,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _cmd_store(url, args)
     tui = args.command in (None, "tui")
     probe = terminal_probe.start() if tui else None  # the terminal's answers come while the rest imports
-    from .services import open_services
+    try:
+        from .services import open_services
 
-    with reporting_upgrades(lambda result: print(f"mailticket: {result.line()}", file=sys.stderr)):
-        services = open_services(args.config, url, warn=lambda line: print(line, file=sys.stderr))
+        with reporting_upgrades(lambda result: print(f"mailticket: {result.line()}", file=sys.stderr)):
+            services = open_services(args.config, url, warn=lambda line: print(line, file=sys.stderr))
+    finally:
+        if probe is not None:  # before an error ends the process: the probe gives the terminal its echo back
+            probe.join()
     if tui:
         from .app import run_tui
 

@@ -152,3 +152,22 @@ def test_a_terminal_that_hung_up_gets_half_blocks():
         assert found.drawing == "halfcell" and found.cell == DEFAULT_CELL
     finally:
         os.close(slave)
+
+
+def test_echo_back_when_the_tui_stops_on_an_error_during_the_probe(tmp_path):
+    """A settings error ends the process while a silent terminal is still being asked: the terminal gets its
+    echo back all the same (the probe thread is waited for, not cut off with the terminal in cbreak mode)."""
+    master, slave = pty.openpty()
+    terminal = FakeTerminal(master, None)  # never answers: the probe holds the mode for SILENT_WAIT
+    terminal.start()
+    try:
+        done = subprocess.run([sys.executable, "-m", "mailticket_tui", "--config", str(tmp_path / "missing.toml"),
+                               "--db", f"sqlite:///{tmp_path / 'store.db'}"], stdin=slave, stdout=slave,
+                              stderr=subprocess.PIPE, timeout=120)
+        assert done.returncode == 2, done.stderr
+        assert termios.tcgetattr(slave)[3] & termios.ECHO
+    finally:
+        terminal.stop.set()
+        terminal.join()
+        os.close(master)
+        os.close(slave)

@@ -3,9 +3,10 @@
 textual-image draws it: Kitty's graphics protocol, Sixel, or Unicode half blocks (coloured ▀ cells, which
 any terminal over SSH shows). `auto` takes what the terminal answered to terminal_probe.py before the app
 started (the terminal cannot be asked once Textual owns it); textual-image is imported with this module,
-without the probe its package would run. Bytes are decoded in a thread worker of the caller through engine/images.preview (Pillow under the
-engine's pixel and frame budget, first frame, upright, at most MAX_BOX pixels): a hostile or broken image
-becomes its placeholder line, never a crash. Names came from mail: through safe_text, markup off.
+without the probe its package would run. Bytes are decoded in a thread worker of the caller through
+engine/images.preview (Pillow under the engine's pixel and frame budget, first frame, upright, at most MAX_BOX
+pixels): a hostile or broken image becomes its placeholder line, never a crash. Names came from mail: through
+safe_text, markup off.
 """
 from __future__ import annotations
 
