@@ -330,7 +330,7 @@ class InboxSettings:
         "email", "Forward failed mails to this address.", default="", group="Emails in error")
     notify_errors_from: str = spec("email", "Sender of those forwards.", default="", group="Emails in error")
     import_additional_contacts: str = spec(
-        "enum", "Link To/Cc people who exist as ticket contacts.",
+        "enum", "Link To/Cc people who exist (by a primary or extra address) as ticket contacts.",
         ("never", "only_on_creation", "only_on_update", "always"), default="never", group="Additional contacts")
     aliases: tuple[str, ...] = spec(
         "email_list", "Other addresses of this mailbox (never made contacts).", factory=tuple,

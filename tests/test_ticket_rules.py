@@ -16,6 +16,7 @@ from mailticket_tui.engine.ticket_files import attachment_bytes
 from mailticket_tui.services import open_services
 from mailticket_tui.store.models import (
     CaseLogEntry,
+    ExtraEmail,
     MailMessage,
     MessageRef,
     Organization,
@@ -200,6 +201,37 @@ def test_a_contact_may_reply(desk: Desk) -> None:
                         in_reply_to="<sh@acme.example>"))
     desk.run()
     assert desk.last_message().status == "processed"
+
+
+def test_a_contact_may_reply_from_an_extra_address(desk: Desk) -> None:
+    carol = desk.person("carol@acme.example", name="Carol")
+    ExtraEmail.create(person=carol, email="carol@home.example")
+    desk.configure(other_sender_behavior="reject", import_additional_contacts="always")
+    desk.send(make_mail(subject="Shared", cc="carol@acme.example", message_id="<sh@acme.example>"))
+    desk.run()
+    desk.send(make_mail(subject="Re: Shared", sender="Carol <Carol@Home.example>", body="me too\n",
+                        in_reply_to="<sh@acme.example>"))
+    desk.run()
+    row = desk.last_message()
+    assert row.status == "processed", row.error
+    assert "carol@home.example is a contact of" in row.trace
+
+
+def test_additional_contacts_found_by_their_extra_addresses(desk: Desk) -> None:
+    dave = desk.person("dave@acme.example", name="Dave")
+    ExtraEmail.create(person=dave, email="dave@home.example")
+    twin = desk.person("erin@acme.example", name="Erin, inactive", active=False)
+    erin = desk.person("erin@acme.example", name="Erin")
+    desk.configure(import_additional_contacts="always")
+    desk.send(make_mail(subject="Home address", cc="DAVE@home.example, erin@acme.example"))
+    desk.send(make_mail(subject="Both addresses", cc="dave@home.example, dave@acme.example"))
+    desk.run()
+
+    def contacts(title: str) -> list[int]:
+        return [c.person_id for c in TicketContact.select().where(TicketContact.ticket == desk.ticket(title))
+                .order_by(TicketContact.person)]
+    assert contacts("Home address") == sorted([dave.id, erin.id]) and twin.id not in contacts("Home address")
+    assert contacts("Both addresses") == [dave.id]  # once
 
 
 # ---------------------------------------------------------------- callers

@@ -47,6 +47,20 @@ class CallerCache:
         return list(self._found[key])
 
 
+def persons_by_address(emails: list[str]) -> dict[str, Person]:
+    """For each (lower-case) address that a person has, primary or extra, the person find_persons would put
+    first (active first, oldest first): two queries per 500 addresses, not one per address."""
+    holders: dict[str, list[Person]] = {}
+    for start in range(0, len(emails), 500):
+        chunk = emails[start:start + 500]
+        for person in Person.select().where(Person.email.in_(chunk)).order_by(Person.id):
+            holders.setdefault(person.email, []).append(person)
+        for extra in (ExtraEmail.select(ExtraEmail, Person).join(Person)
+                      .where(ExtraEmail.email.in_(chunk)).order_by(Person.id)):
+            holders.setdefault(extra.email, []).append(extra.person)
+    return {email: min(found, key=lambda p: (not p.active, p.id)) for email, found in holders.items()}
+
+
 def known_addresses(emails: list[str]) -> set[str]:
     """Which of these (lower-case) addresses a person has, primary or extra: two queries per 500 addresses,
     not one per address."""

@@ -9,7 +9,7 @@ from .. import records, tickets
 from ..notifications import Cause, fire, lifecycle_event
 from ..ticket_files import attach_files
 from ..parse import sanitize_html, text_to_html
-from ..people import create_person
+from ..people import create_person, persons_by_address
 from ..tickets import (
     TicketError,
     add_contact,
@@ -157,12 +157,8 @@ def _contacts(ctx: Context, ticket: Ticket, creating: bool) -> list[str]:
     wanted -= own
     if not wanted:
         return []
-    linked = []
-    for person in Person.select().where(Person.email.in_(sorted(wanted))).order_by(Person.active.desc(), Person.id):
-        if person.email in {p.email for p in linked}:
-            continue
-        if add_contact(ticket, person):
-            linked.append(person)
+    found = {p.id: p for p in persons_by_address(sorted(wanted)).values()}  # by a primary or an extra address
+    linked = [p for p in sorted(found.values(), key=lambda p: (not p.active, p.id)) if add_contact(ticket, p)]
     if linked:
         ctx.note(f"contacts: linked {', '.join(p.email for p in linked)}")
         return ["contacts"]

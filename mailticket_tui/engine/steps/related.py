@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from peewee import fn
 
-from ...store.models import Person, Ticket, TicketContact
+from ...store.models import Ticket, TicketContact
 from .. import records
 from ..lifecycle import lifecycle
+from ..people import find_persons
 from ..parse import safe_regex
 from ..threading import legacy_ref_from_message_id, store_secret, ticket_ref_from_message_id
 from .context import Context, Outcome
@@ -155,13 +156,11 @@ def _sender_rule(ctx: Context, ticket: Ticket) -> Outcome | None:
     if ctx.caller is not None and ctx.caller.id == ticket.caller_id:
         return None  # the caller replying (the common case: no query)
     email = ctx.sender_email
-    # one query for the caller's and the contacts' addresses
-    linked = TicketContact.select(TicketContact.person).where(TicketContact.ticket == ticket)
-    known = dict(Person.select(Person.email, Person.id == ticket.caller_id)
-                 .where((Person.id == ticket.caller_id) | Person.id.in_(linked)).tuples())
-    if email in known and known[email]:
+    owners = [p.id for p in find_persons(email)]  # whoever has the address, as a primary or an extra one
+    if ticket.caller_id in owners:
         return None  # the caller's own address, under another person record than the one found
-    if email in known:
+    if owners and TicketContact.select().where((TicketContact.ticket == ticket)
+                                               & TicketContact.person.in_(owners)).exists():
         ctx.note(f"sender: {email} is a contact of {ticket.ref}")
         return None
     rule = ctx.inbox.other_sender_behavior
