@@ -3,22 +3,26 @@ per message), live updates from the engine, and the message detail (trace, heade
 """
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from textual.widgets import Input, Static
 
 from mailticket_tui.app import build_app
 from mailticket_tui.engine.events import MessageHandled
+from mailticket_tui.screens import mode_screen
 from mailticket_tui.screens.confirm import ConfirmScreen
 from mailticket_tui.screens.mailbox import PAGE, MailboxScreen
 from mailticket_tui.screens.message_detail import MessageDetailScreen
 from mailticket_tui.screens.outcome import OutcomeScreen
 from mailticket_tui.screens.save_file import SaveFileScreen
 from mailticket_tui.store.models import MailMessage
+from mailticket_tui.widgets import dates
 from mailticket_tui.widgets.engine_status import describe_event
 from mailticket_tui.widgets.message_ref import server_line
 
-from .test_tui_support import add_messages, mail_bytes, maildir_inbox, make_maildir, open_store, settle
+from .test_tui_support import (WHEN, add_messages, add_ticket, mail_bytes, maildir_inbox, make_maildir, open_store,
+                               settle)
 
 
 def info(app) -> str:
@@ -160,6 +164,37 @@ async def test_selection_is_kept_across_pages_and_counted(tmp_path: Path) -> Non
         assert {MailMessage.get_by_id(i).status for i in (ids[-1], second)} == {"ignored"}
         await pilot.press("space", "u")
         assert not screen.selected
+
+
+async def test_relative_dates_follow_the_clock_while_the_list_stays_open(tmp_path: Path, monkeypatch) -> None:
+    """The Mailbox and Tickets lists redraw their "5 min ago" cells on the clock's tick, without a query."""
+    clock = [WHEN.replace(tzinfo=dt.timezone.utc) + dt.timedelta(minutes=5)]
+    monkeypatch.setattr(dates, "utc_now", lambda: clock[0])
+    monkeypatch.setattr(mode_screen, "CLOCK_TICK", 0.05)
+    services = open_store(tmp_path, maildir_inbox("support", make_maildir(tmp_path / "M")))
+    add_messages("support", 1)  # dated WHEN
+    add_ticket()  # updated WHEN
+    app = build_app(services, start_engine=False)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await app.open_mailbox("support")
+        await settle(pilot)
+        mailbox = app.screen
+        assert str(mailbox.table.get_cell("1", "date")).strip() == "5 min ago"
+        await app.switch_mode("tickets")
+        await settle(pilot)
+        tickets = app.screen
+        assert str(tickets.table.get_cell("R-000001", "updated")).strip() == "5 min ago"
+        clock[0] += dt.timedelta(hours=2)
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if str(tickets.table.get_cell("R-000001", "updated")).strip() == "2 h ago":
+                break
+        assert str(tickets.table.get_cell("R-000001", "updated")).strip() == "2 h ago"
+        assert str(mailbox.table.get_cell("1", "date")).strip() == "5 min ago"  # not shown: not redrawn
+        await app.switch_mode("mailbox")
+        await pilot.pause()
+        assert str(mailbox.table.get_cell("1", "date")).strip() == "2 h ago"  # shown again: redrawn at once
+        await pilot.press("q")
 
 
 async def test_rows_follow_the_engine_live(tmp_path: Path) -> None:

@@ -298,6 +298,9 @@ class MailboxScreen(ModeScreen):
                 "from": safe_text(r.from_addr, limit=120), "subject": safe_text(r.subject),
                 "ticket": Text(r.ticket_ref or ""), "error": safe_text(error, "red")}
 
+    def redraw_dates(self) -> None:
+        self.table.show_rows([(str(r.id), self._cells(r)) for r in self.rows.values()])
+
     def engine_events(self, batch: list[Event]) -> None:
         if any(isinstance(e, MessageHandled) and e.inbox == self.query_state.inbox for e in batch):
             self._reload()

@@ -19,8 +19,11 @@ if TYPE_CHECKING:
     from ..services import Services
 
 
+CLOCK_TICK = 60.0  # seconds between two redraws of the relative dates ("5 min ago") a list shows
+
+
 class ModeScreen(WorkerFailures, Screen):
-    """Subclasses write `compose_body` and may override `engine_events` and `worker_failed`."""
+    """Subclasses write `compose_body` and may override `engine_events`, `worker_failed` and `redraw_dates`."""
 
     @property
     def mt_app(self) -> "MailTicketApp":
@@ -41,6 +44,19 @@ class ModeScreen(WorkerFailures, Screen):
 
     def on_mount(self) -> None:
         self.mt_app.engine_events.subscribe(self, self.engine_events)
+        self.set_interval(CLOCK_TICK, self._clock_tick)
+
+    def _clock_tick(self) -> None:
+        if self.is_current:  # a mode not shown redraws when it is shown again
+            self.redraw_dates()
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted:
+            self.redraw_dates()
+
+    def redraw_dates(self) -> None:
+        """Draw the rows shown again from memory (no query), so that "5 min ago" does not stay 5 minutes old
+        while the screen stays open."""
 
     def engine_events(self, batch: list[Event]) -> None:
         """A batch of the engine's events arrived (called on the event loop)."""

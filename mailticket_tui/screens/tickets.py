@@ -130,6 +130,9 @@ class TicketsScreen(ModeScreen):
             first = TicketQuery(query.filters)
             self.post_message(TicketsLoaded(query, first, rows[:PAGE], len(rows) > PAGE, False))
 
+    def redraw_dates(self) -> None:
+        self.table.show_rows([(t.ref, ticket_cells(t)) for t in self.rows])
+
     def on_tickets_loaded(self, message: TicketsLoaded) -> None:
         if message.query != self.ticket_query:
             return
