@@ -210,6 +210,7 @@ class AttachmentItem:
     declared_type: str = ""
     original_filename: str = ""
     content_id_aliases: tuple[str, ...] = ()  # Content-IDs of later parts with the same bytes
+    message_id: str = ""  # of the mail it came from, while that mail's record is kept; not in the JSON
 
     def as_json(self) -> dict:
         return {"id": self.id, "filename": self.filename, "content_type": self.content_type, "size": self.size,
@@ -865,12 +866,15 @@ class Services:
                     for e in CaseLogEntry.select().where(CaseLogEntry.ticket == ticket)
                     .order_by(CaseLogEntry.date.desc(), CaseLogEntry.id.desc()))
         attachments = tuple(AttachmentItem(a.id, a.filename, a.content_type, a.size, a.inline, a.content_id,
-                                           a.declared_type, a.original_filename, tuple(a.content_id_aliases.split()))
+                                           a.declared_type, a.original_filename, tuple(a.content_id_aliases.split()),
+                                           a.mail_message_id or "")
                             for a in Attachment.select(Attachment.id, Attachment.filename, Attachment.content_type,
                                                        Attachment.size, Attachment.inline, Attachment.content_id,
                                                        Attachment.declared_type, Attachment.original_filename,
-                                                       Attachment.content_id_aliases)
-                            .where(Attachment.ticket == ticket).order_by(Attachment.id))
+                                                       Attachment.content_id_aliases,
+                                                       MailMessage.message_id.alias("mail_message_id"))
+                            .join(MailMessage, JOIN.LEFT_OUTER, on=Attachment.message == MailMessage.id)
+                            .where(Attachment.ticket == ticket).order_by(Attachment.id).objects())
         history = tuple(HistoryItem(_iso(e.date), e.who, e.fields, e.summary) for e in records.history(ticket.id))
         # one query: a mail without a Date sorts by when it was seen (NULLs sort differently per database)
         mails = tuple(TicketMail(m.id, m.inbox.name, _iso(m.date), m.from_addr, m.subject, m.status, m.message_id)

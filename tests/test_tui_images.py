@@ -144,3 +144,35 @@ async def test_message_detail_shows_the_mails_images_in_place(tmp_path: Path) ->
         await pilot.press("i")
         await settle(pilot)
         assert not screen.query(".inline-picture")
+
+
+def coloured(rgb: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (320, 160), rgb).save(out, format="PNG")
+    return out.getvalue()
+
+
+async def test_two_mails_sharing_a_content_id_each_show_their_own_image(tmp_path: Path) -> None:
+    """Outlook names every mail's first image "image001.png@..."-like; a client reusing one Content-ID for
+    different images in a thread must not show the first mail's image in the reply."""
+    maildir = make_maildir(tmp_path / "Maildir")
+    services = open_store(tmp_path, '[engine]\nterminal_images = "halfcell"\n' + maildir_inbox("support", maildir))
+    first = html_mail('<p>Red:</p><img src="cid:image001">', inline=[("image001", "red.png", "image/png",
+                                                                       coloured((220, 0, 0)))],
+                      subject="Colours", message_id="<colours-1@acme.example>")
+    reply = html_mail('<p>Blue:</p><img src="cid:image001">', inline=[("image001", "blue.png", "image/png",
+                                                                        coloured((0, 0, 220)))],
+                      subject="Re: Colours", message_id="<colours-2@acme.example>",
+                      in_reply_to="<colours-1@acme.example>")
+    for n, raw in enumerate((first, reply)):
+        (maildir / "new" / f"{n}.M{n}.test").write_bytes(raw)
+        services.run_once()
+    ticket = Ticket.get(Ticket.title == "Colours")
+    assert Attachment.select().where(Attachment.ticket == ticket).count() == 2
+    app = build_app(services, start_engine=False)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await app.push_screen(TicketDetailScreen(ticket.ref))
+        await settle(pilot)
+        detail = app.screen
+        assert [i.shown.name for i in detail.query("#ticket-description InlineImage")][0] == "red.png"  # in place
+        assert [i.shown.name for i in detail.query_one("#ticket-caselog").query(InlineImage)] == ["blue.png"]

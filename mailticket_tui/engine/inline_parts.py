@@ -66,11 +66,17 @@ def drop_cid_images(html: str | None, cids: set[str]) -> str | None:
     return "".join(out) + html[start:] if out else html
 
 
-def resolve_cid(attachments: Sequence, cid: str):
-    """The attachment (store row or services.AttachmentItem) a `cid:` names: own Content-ID first, then aliases."""
+def resolve_cid(attachments: Sequence, cid: str, message_id: str = ""):
+    """The attachment (store row or services.AttachmentItem) a `cid:` names: own Content-ID first, then aliases.
+    Two mails of a ticket may use one Content-ID for different images ("image001.png"): with the Message-ID of
+    the mail whose HTML names it, that mail's own part comes first."""
     cid = cid.strip().strip("<>")
     if not cid:
         return None
+    if message_id:
+        for att in attachments:
+            if att.content_id == cid and getattr(att, "message_id", "") == message_id:
+                return att
     for att in attachments:
         if att.content_id == cid:
             return att

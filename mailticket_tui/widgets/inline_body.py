@@ -47,16 +47,17 @@ class MailPart:
 
 
 def pieces(html: str, attachments: Sequence, fetch: Callable[[int], bytes],
-           attached: bool = True) -> list[tuple[str, object]]:
+           attached: bool = True, message_id: str = "") -> list[tuple[str, object]]:
     """("text", str) / ("image", ShownImage) / ("heading", str) in reading order; decodes images (slow: a worker).
-    `attached`: image files the HTML does not name follow under "Attached images"."""
+    `attached`: image files the HTML does not name follow under "Attached images". `message_id`: of the mail
+    that wrote `html`, whose own parts a shared Content-ID names first."""
     parts: list[tuple[str, object]] = []
     shown: set[int] = set()
     for kind, value in split_at_images(html):
         if kind == "text":
             parts.append(("text", value))
             continue
-        att = resolve_cid(attachments, value)
+        att = resolve_cid(attachments, value, message_id)
         if att is None or not is_image(att):
             parts.append(("text", f"[image: cid:{value} not found]"))
         elif att.id not in shown:
@@ -100,8 +101,8 @@ class InlineBody(WorkerFailures, Vertical):
         parts: list[tuple[str, object]] = []
         for entry in entries[:MAX_ENTRIES]:
             parts.append(("heading", f"{when(entry.date)} · {entry.log} · {entry.author}"))
-            parts.extend(pieces(entry.html, attachments, fetch, attached=False) if entry.html
-                         else [("text", entry.text)])
+            parts.extend(pieces(entry.html, attachments, fetch, attached=False, message_id=entry.message_id)
+                         if entry.html else [("text", entry.text)])
         self.post_message(self.Loaded(parts or [("text", "(empty)")]))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="inline-images", name="show the mail")
