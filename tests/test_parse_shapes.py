@@ -38,6 +38,36 @@ def test_customer_sentences_with_dates_and_colons_stay(sentence: str) -> None:
     assert new_text(body) == body
 
 
+@pytest.mark.parametrize("attribution", [
+    '12.03.2026, 09.15, "Ann - Lee" <ann@example.org>:',  # date first, no verb
+    "2026-03-12 09:15 GMT+01:00 Ann Lee <ann@example.org>:",  # ISO date and zone
+    "9:15 AM, March 12, 2026, Ann Lee <ann@example.org>:",  # time first
+    "чт, 12 мар. 2026\u202fг. в 09:15, Ann Lee <ann@example.org>:",  # weekday, then the date
+    "Thursday, 12 March 2026, 9:15 AM +0100 from ann@example.org <ann@example.org>:",
+    "On Thu, 12 Mar 2026 09:15:00 +0100 Ann Lee <ann@example.org> wrote",  # the verb last, its colon lost
+])
+def test_attribution_without_a_quote_block_below(attribution: str) -> None:
+    """Clients that quote without '>': a paragraph that starts with its date and ends with the sender's
+    address and a colon (or an intro word, a date, the address and the verb last) starts the history."""
+    body = f"Fixed on our side, thanks.\n\nBob\n\n{attribution}\n\nThe printer on floor 2 jams again."
+    assert new_text(body) == "Fixed on our side, thanks.\n\nBob"
+
+
+@pytest.mark.parametrize("sentence", [
+    "12.03.2026, the supplier said (Stock <stock@example.org>):",  # ends in a bracket, not the address
+    "On 12.03.2026 the supplier <stock@example.org> wrote",  # the verb last, but the paragraph goes on
+])
+def test_dated_customer_lines_without_a_quote_stay(sentence: str) -> None:
+    body = f"Hello,\n\n{sentence}\nthat the toner ships on Friday.\n\nRegards,\nAnna"
+    assert new_text(body) == body
+
+
+def test_a_header_without_a_blank_line_above_keeps_the_body_line_above() -> None:
+    body = ("Line one.\n\nLine two of the answer, the last one.\n"
+            "On Thu, Mar 12, 2026 at 9:15 AM, Ann Lee <ann@example.org> wrote:\n> the old question\n")
+    assert new_text(body) == "Line one.\n\nLine two of the answer, the last one."
+
+
 def test_wrapped_header_separator() -> None:
     body = 'Thanks!\n\nAnna\n\n>>> "Peter Weber" <p@example.org> 3/14/2024 7:32 AM >>>\nHi Anna,\nplease retry.\n'
     assert new_text(body) == "Thanks!\n\nAnna"

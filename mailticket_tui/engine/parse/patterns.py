@@ -64,6 +64,11 @@ HAS_TIME_OR_DATE = re.compile(
     r"\d{1,2}:\d{2}|\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{4}年|\b(?:19|20)\d{2}\b"
 )
 
+# A line that starts with its date or time, after at most one word and a comma (a weekday: "ср, 30 апр.",
+# "Wednesday, 17 November"), and one that ends with an address and a colon ("... <j@x.org>:").
+DATED_START = re.compile(r"^(?:[^\W\d_]{1,12}\.?,\s*)?\d")
+ADDRESS_COLON_END = re.compile(r"[^\s<>()\[\]@]{1,64}@[^\s<>()\[\]@:]{1,255}>?\s*[:：]$")
+
 # A clock time ("10:14", "10.14", "10h14"): with a trailing colon above a quote, the attribution shape.
 CLOCK_TIME = re.compile(r"(?<!\d)\d{1,2}[:.h]\d{2}(?!\d)")
 

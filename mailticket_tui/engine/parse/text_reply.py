@@ -6,7 +6,8 @@ Built-in detectors (patterns.py), scanned top-down, the first one wins:
   10:14 AM >>>") | a reply-header block (also flattened onto one line)
   (From/Sent/To/Subject in many languages, optionally after a ____ or ---- line) | a mailing-list footer |
   an attribution (up to 3 wrapped lines: by its shape above a `>` block in any language, see intro_at;
-  by a known verb elsewhere) | a `>` block | a phone signature followed by more text.
+  by a known verb elsewhere, or a paragraph starting with its date and ending with the sender's address and a
+  colon) | a `>` block | a phone signature followed by more text.
 A quote block followed by real text is an inline/bottom-posted reply: the block (and its intro) is dropped
 and the scan goes on. The reference's configurable mechanisms (multiline and line delimiters, introductory
 patterns) run too, through safe_regex; the earliest cut wins. An empty result falls back to the full text.
@@ -21,7 +22,8 @@ import regex
 from . import limits, safe_regex
 from .options import ParseOptions
 from .patterns import (
-    BIDI_MARKS, CLOCK_TIME, DASH_LINE, DASHED_TITLE, EMAIL_LIKE, FORWARD, HAS_TIME_OR_DATE, INTRO_END, INTRO_START,
+    ADDRESS_COLON_END, BIDI_MARKS, CLOCK_TIME, DASH_LINE, DASHED_TITLE, DATED_START, EMAIL_LIKE, FORWARD,
+    HAS_TIME_OR_DATE, INTRO_END, INTRO_START,
     INTRO_VERB, INTRO_VERB_HINTS, LIST_FOOTER_HINT, LOTUS_INTRO, ORIGINAL_MESSAGE, QUOTE_LINE, SIG_DELIMITER,
     UNDERSCORE_LINE, WRAPPED_HEADER, field_role, inline_header_roles, is_mobile_signature,
 )
@@ -159,17 +161,19 @@ def intro_at(lines: _Lines, i: int, before_quote: bool = False) -> tuple[int, st
     date and an address, or a clock time and a trailing colon, is an attribution in any language and word
     order ("20.07.2024 11:38 kirjutas Mikko:", "15 junio 2023 18:21:29 GMT+01:00, Luc <l@x.org>"); "As the
     contract of 05.02.2024 says:" above a quoted clause is not. Without a quote block below only a known
-    verb with a date or address counts: a customer's "Parts arrive on 05.03.2024 at 10:14 (Stock
+    verb with a date or address counts (or, at the cut, a paragraph that starts with its date and ends with
+    the address and a colon: dated_address_header): a customer's "Parts arrive on 05.03.2024 at 10:14 (Stock
     <stock@x.org>):" has the whole shape of one, and stays.
     before_quote: a `>` block follows, so a bare "Bob wrote:" (no date, no address) is enough.
     """
     first = lines.strip[i]
     if not first or lines.quote(i) or len(first) > 300:
         return None
-    # cheap reject: an attribution ends (within 3 lines) with ':' or a dash run, or sits right above a quote
+    # cheap reject: an attribution ends (within 3 lines) with ':' or a dash run, sits right above a quote, or
+    # ends with its verb
     window = range(i, min(lines.n, i + 3))
     if not any(lines.strip[j].endswith((":", "：", "-")) for j in window) and not any(
-            _quote_follows(lines, j) for j in window):
+            _quote_follows(lines, j) for j in window) and not _verb_ended(first):
         return None
     if LOTUS_INTRO.match(first):
         return 1, "verb"
@@ -205,9 +209,33 @@ def intro_at(lines: _Lines, i: int, before_quote: bool = False) -> tuple[int, st
         colon = joined.endswith((":", "："))
         if quoted and (address or (colon and CLOCK_TIME.search(joined))):
             return k + 1, "date"
-        if colon and k <= 1 and (address or "<" in joined):
+        if colon and k <= 1 and (address or "<" in joined) and (k == 0 or first_in_block):
             return k + 1, "date"
+    if _starts_paragraph(lines, i) and (i + 1 >= lines.n or lines.blank(i + 1)) and _verb_ended(first):
+        return 1, "verb"
     return None
+
+
+def _starts_paragraph(lines: _Lines, i: int) -> bool:
+    """Line i starts a paragraph (the text's first line, or a blank line above it)."""
+    return i == 0 or lines.blank(i - 1)
+
+
+def _verb_ended(line: str) -> bool:
+    """"On Wed, 14 Nov 2018 08:14:43 -0200 John Doe <john@doe.com> wrote", alone between blank lines: an intro
+    word, a date, the address, the verb last (its colon lost)."""
+    if not (INTRO_START.match(line) and _DIGIT.search(line) and EMAIL_LIKE.search(line)):
+        return False
+    verb = _last_verb(line)
+    return verb is not None and not line[verb.end():].strip(" -")
+
+
+def dated_address_header(line: str) -> bool:
+    """"30.09.2017, 18.30, "John - Doe" <j@x.org>:", "ср, 30 апр. 2025 г. в 15:19, John <j@x.org>:": a line that
+    starts with its date (after at most a weekday) and ends with the sender's address and a colon is an
+    attribution with or without a `>` block below; a customer's "Parts arrive on 05.03.2024 (Stock
+    <s@x.org>):" starts with words and is not."""
+    return bool(DATED_START.match(line) and ADDRESS_COLON_END.search(line))
 
 
 def _wrapped_header(line: str) -> bool:
@@ -316,7 +344,8 @@ def _builtin_cut(lines: _Lines, dropped: set[int]) -> tuple[int | None, str, boo
                     i = end
                     continue
                 return i, "on-wrote", False
-            if kind == "verb" or nxt is None:
+            if kind == "verb" or nxt is None or (size == 1 and _starts_paragraph(lines, i)
+                                                 and dated_address_header(lines.strip[i])):
                 return i, "on-wrote", False
         if lines.quote(i):
             end = _quote_block_end(lines, i)
