@@ -68,6 +68,14 @@ def test_a_header_without_a_blank_line_above_keeps_the_body_line_above() -> None
     assert new_text(body) == "Line one.\n\nLine two of the answer, the last one."
 
 
+def test_a_short_rule_above_a_header_block_starts_the_history() -> None:
+    history = ("====\n\nMessage du : 12/03/2026 09:15\nDe : \"Ann Lee\" <ann@example.org>\nA : desk@example.org\n"
+               "Sujet : Imprimante\n\nL'imprimante bloque.")
+    assert new_text(f"C'est réparé.\n\n{history}") == "C'est réparé."
+    table = "Totals\n====\nToner: 3\nDrums: 4\nPaper: 10\n\nThanks"  # a short rule under a title: no header
+    assert new_text(table) == table
+
+
 def test_wrapped_header_separator() -> None:
     body = 'Thanks!\n\nAnna\n\n>>> "Peter Weber" <p@example.org> 3/14/2024 7:32 AM >>>\nHi Anna,\nplease retry.\n'
     assert new_text(body) == "Thanks!\n\nAnna"

@@ -112,6 +112,8 @@ DASHED_TITLE = re.compile(rf"^[{_RULE}]{{3,}}\s?[^{_RULE}\d:@<>]{{2,40}}?\s?[{_R
 BIDI_MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c"
 SIG_DELIMITER = re.compile(r"^(?:--|-- |—\s?|__)\s*$")
 UNDERSCORE_LINE = re.compile(r"^\s*_{2,}\s*$")
+# "====", "***": a rule too short for DASH_LINE, a separator only when a reply-header block follows it.
+SHORT_RULE = re.compile(rf"^\s*[{_RULE}]{{3,4}}\s*$")
 DASH_LINE = re.compile(rf"^\s*(?:[{_RULE}]{{5,}}|\*\s\*\s\*(?:\s\*)*)\s*$")  # also html2text's <hr>
 # A header line wrapped in runs of one punctuation character (GroupWise ">>> Name <addr> 2/5/2024 10:14 AM >>>",
 # Lotus "-----Name <addr> wrote: -----"): a separator in any language when it holds a date/time or an address.

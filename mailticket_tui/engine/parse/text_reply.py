@@ -25,7 +25,7 @@ from .patterns import (
     ADDRESS_COLON_END, BIDI_MARKS, CLOCK_TIME, DASH_LINE, DASHED_TITLE, DATED_START, EMAIL_LIKE, FORWARD,
     HAS_TIME_OR_DATE, INTRO_END, INTRO_START,
     INTRO_VERB, INTRO_VERB_HINTS, LIST_FOOTER_HINT, LOTUS_INTRO, ORIGINAL_MESSAGE, QUOTE_LINE, SIG_DELIMITER,
-    UNDERSCORE_LINE, WRAPPED_HEADER, field_role, inline_header_roles, is_mobile_signature,
+    SHORT_RULE, UNDERSCORE_LINE, WRAPPED_HEADER, field_role, inline_header_roles, is_mobile_signature,
 )
 
 
@@ -320,11 +320,11 @@ def _builtin_cut(lines: _Lines, dropped: set[int]) -> tuple[int | None, str, boo
                 return i, "original-message", False
         if len(s) <= 250 and s[:1] in "-=*_>~#" and _wrapped_header(s):
             return i, "separator", False
-        if DASH_LINE.match(s) or UNDERSCORE_LINE.match(s):
+        if DASH_LINE.match(s) or UNDERSCORE_LINE.match(s) or SHORT_RULE.match(s):
             nxt = lines.next_nonblank(i + 1, 4)
             if nxt is not None and (header_block_at(lines, nxt) or field_block_at(lines, nxt, True)):
                 return i, "outlook-header", False
-            if _footer_follows(lines, i):
+            if not SHORT_RULE.match(s) and _footer_follows(lines, i):
                 return i, "list-footer", False
         elif SIG_DELIMITER.match(s) and _footer_follows(lines, i):  # "—" + "Reply to this email directly..."
             return i, "list-footer", False
