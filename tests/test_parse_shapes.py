@@ -123,6 +123,33 @@ def test_a_forwarded_report_is_not_a_bounce() -> None:
     assert parse_message(raw).auto_kind is None
 
 
+def _mta_mail(headers: str, body: str = "The mail could not be delivered.\n", original: bool = False) -> bytes:
+    head = "Date: Thu, 12 Mar 2026 09:15:00 +0100\nTo: desk@example.org\nMessage-ID: <n1@mx.example.org>\n"
+    if not original:
+        return f"{head}{headers}\nContent-Type: text/plain\n\n{body}".encode()
+    return (f"{head}{headers}\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+            f"Content-Type: text/plain\n\n{body}\n--b\nContent-Type: message/rfc822\n\n"
+            "From: desk@example.org\nTo: gone@example.net\nSubject: Your ticket\n\nHello\n--b--\n").encode()
+
+
+@pytest.mark.parametrize("raw", [
+    _mta_mail("From: MAILER-DAEMON <>\nSubject: Mail delivery failed"),  # the null sender in From
+    _mta_mail("Return-Path: <>\nAuto-Submitted: auto-replied\nFrom: Mail Delivery System <mailer-daemon@mx.example"
+              ".org>\nSubject: Mail failure - malformed recipient address"),  # the MTA's identity beats Auto-Submitted
+    _mta_mail("Return-Path: <>\nFrom: no-reply@mx.example.org\nSubject: Mail", original=True),  # returns the mail
+    _mta_mail("From: post_master@sms.example.net\nSubject: Re:Your ticket",
+              "Error: Invalid user address\n550 - Requested action not taken: no such user here\n"),
+], ids=["null-sender-in-from", "mta-identity-over-auto-submitted", "null-sender-returning-the-mail", "post_master"])
+def test_bounces_by_their_sender(raw: bytes) -> None:
+    assert parse_message(raw).auto_kind == "bounce"
+
+
+def test_a_null_sender_vacation_reply_stays_an_auto_reply() -> None:
+    raw = _mta_mail("Return-Path: <>\nFrom: Anna <anna@example.net>\nSubject: Away until Monday",
+                    "I am away until Monday.\n")
+    assert parse_message(raw).auto_kind == "autoreply"
+
+
 def test_heavy_html_is_read_as_text() -> None:
     html = "<p>Hello &amp; welcome</p>" + "<span>x</span>" * 20_000 + "<p>On Mon, 1 Jan 2024 at 10:00, a@b.c wrote:</p>"
     assert is_heavy(html) and plain_text_of(html).startswith("Hello & welcome")

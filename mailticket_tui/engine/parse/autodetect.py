@@ -2,11 +2,13 @@
 
 Signals, strongest first: a DSN (multipart/report delivery-status, or any message/delivery-status part,
 whose Status and Final-Recipient are read), an MDN (disposition-notification), a bounce by shape in any
-language (an SMTP status in the report text and the original message returned with it), RFC 3834
-Auto-Submitted (anything but "no"), the X- headers of older responders (X-Autoreply, X-Mail-Autoreply,
-X-Apple-Action...), Precedence, X-Auto-Response-Suppress (All, or with an auto-reply word in the subject),
-an empty Return-Path, a mailer-daemon sender with a bounce subject, a vacation-prefixed subject ("Automatic
-reply:", "Abwesenheitsnotiz:", "不在通知:"), List-Id/List-Unsubscribe, spam flags.
+language (an SMTP status in the report text and the original message returned with it), a bounce subject
+from a mailer-daemon or a null sender (an empty Return-Path, or "From: MAILER-DAEMON <>"), any mail from a
+mailer-daemon or postmaster (a delay warning too, whatever its other headers), a null sender returning the
+original message, RFC 3834 Auto-Submitted (anything but "no"), the X- headers of older responders
+(X-Autoreply, X-Mail-Autoreply, X-Apple-Action...), Precedence, X-Auto-Response-Suppress (All, or with an
+auto-reply word in the subject), any other null sender, a vacation-prefixed subject ("Automatic reply:",
+"Abwesenheitsnotiz:", "不在通知:"), List-Id/List-Unsubscribe, spam flags.
 Each verdict carries a one-line reason for the decision trace. Human replies carry none of these headers, and
 a human subject merely mentioning "out of office" or "absence" is not a vacation prefix.
 flufl.bounce was measured as the detector and as a second source of bounce recipients on the corpus and not
@@ -36,7 +38,7 @@ _BOUNCE_SUBJECT = re.compile(
     r"|配信エラー|不達|退信",
     re.I,
 )
-_DAEMON_SENDER = re.compile(r"^(?:[^@\s]{0,20}daemon|postmaster|bounce|bounces|mail\.?delivery(?:\.?system)?"
+_DAEMON_SENDER = re.compile(r"^(?:[^@\s]{0,20}daemon|post_?master|bounce|bounces|mail\.?delivery(?:\.?system)?"
                             r"|mail-?router|mailerdaemon)(?:[@+.-]|$)", re.I)
 # A bounce without the RFC 3464 structure, read by shape in any language: the report text carries an SMTP
 # status (enhanced "5.1.1" or a reply line "550 ...") and the original message comes back with it (a
@@ -46,6 +48,7 @@ _SMTP_REPLY = re.compile(rb"(?m)(?:^|said:\s|\s\()([45][0-5]\d)[ -](?=\S)")
 _INLINE_HEADERS = re.compile(rb"(?mi)^(?:received|message-id|return-path|from|to|subject|date):[ \t]")
 _INLINE_RECEIVED = re.compile(rb"(?mi)^received:[ \t]")
 _REPORT_SAMPLE = 64_000  # bytes of the report text read
+_RETURNED = ("message/rfc822", "message/global", "text/rfc822-headers")  # the original message, sent back
 _LIST_ADMIN = re.compile(r"^[^@\s]{1,64}-(?:admin|owner|bounces?|request)@", re.I)
 # Vacation/out-of-office subjects: the client's prefix phrase must be followed by ':' / ']' / ')' or end the
 # subject ("Automatic reply: <subject>", "[Out of Office]"), so a human "Out of office schedule" is not one.
@@ -132,8 +135,7 @@ def _returned_report(root: MimeNode, defects: list[str]) -> str | None:
     reply = None if enhanced else _SMTP_REPLY.search(body)
     if enhanced is None and reply is None:
         return None
-    returned = any(n.ctype in ("message/rfc822", "message/global", "text/rfc822-headers") or n.kind == "message"
-                   for n in root.walk() if n is not root)
+    returned = any(n.ctype in _RETURNED or n.kind == "message" for n in root.walk() if n is not root)
     if not returned and (not _INLINE_RECEIVED.search(body) or len(_INLINE_HEADERS.findall(body)) < 3):
         return None  # no original message: an MTA returns its Received trail, a pasted error has none
     return (enhanced.group(0) if enhanced else reply.group(1)).decode("ascii")
@@ -179,11 +181,17 @@ def detect(headers: list[tuple[str, str]], root: MimeNode, subject: str, from_em
 
     auto = (_first(headers, "Auto-Submitted") or "").lower()
     return_path = _first(headers, "Return-Path")
+    null_sender = (return_path is not None and return_path.replace(" ", "") == "<>") or (
+        (_first(headers, "From") or "").replace(" ", "").endswith("<>"))  # "From: MAILER-DAEMON <>"
     local = from_email.lower()
-    bouncy = bool(_BOUNCE_SUBJECT.search(subject)) and (bool(_DAEMON_SENDER.match(local)) or return_path == "<>"
+    bouncy = bool(_BOUNCE_SUBJECT.search(subject)) and (bool(_DAEMON_SENDER.match(local)) or null_sender
                                                          or bool(auto and auto != "no"))
     if bouncy or (_LIST_ADMIN.match(local) and _BOUNCE_SUBJECT.search(subject)):
         return flag("bounce", f"bounce from {clean_line(from_email, 80) or 'null sender'}: {clean_line(subject, 80)!r}")
+    if _DAEMON_SENDER.match(local):  # the MTA's own identity: a delay warning or a failure, whatever its headers
+        return flag("bounce", f"sent by {clean_line(from_email, 80)}")
+    if null_sender and any(n.ctype in _RETURNED or n.kind == "message" for n in root.walk() if n is not root):
+        return flag("bounce", "null sender returning the original message")
     if auto and not auto.startswith("no"):
         return flag("autoreply", f"Auto-Submitted: {clean_line(auto, 60)}")
     for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponse", "X-Autogenerated", "X-Auto-Reply",
@@ -202,11 +210,8 @@ def detect(headers: list[tuple[str, str]], root: MimeNode, subject: str, from_em
                                    and _AUTOREPLY_WORDS.search(subject)):
         return flag("autoreply",
                     f"X-Auto-Response-Suppress: {clean_line(suppress, 60)}, subject {clean_line(subject, 60)!r}")
-    if return_path is not None and return_path.replace(" ", "") == "<>":
-        kind = "bounce" if _BOUNCE_SUBJECT.search(subject) else "autoreply"
-        return flag(kind, "empty Return-Path (null sender)")
-    if _DAEMON_SENDER.match(local):
-        return flag("bounce", f"sent by {clean_line(from_email, 80)}")
+    if null_sender:
+        return flag("autoreply", "empty Return-Path (null sender)")
     if _AUTOREPLY_SUBJECT.match(subject):
         return flag("autoreply", f"auto-reply subject {clean_line(subject, 80)!r}")
     if precedence == "junk":
