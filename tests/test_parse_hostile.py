@@ -185,7 +185,18 @@ def test_garbage_never_raises(raw: bytes) -> None:
 
 
 def test_parse_never_raises_even_on_wrong_input_type() -> None:
-    assert parse_message("not bytes").error is None or True  # type: ignore[arg-type]
+    parsed = parse_message("not bytes")  # type: ignore[arg-type]
+    assert parsed.error is None and parsed.body_text == "not bytes"  # text is taken as the message's bytes
+
+
+def test_a_nested_multipart_reusing_its_parents_boundary() -> None:
+    """Its delimiters are read as its own first: text, HTML and the file all found, the defect named."""
+    body = (b"--b\r\nContent-Type: multipart/alternative; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+            b"plain\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>html</p>\r\n--b--\r\n\r\n--b\r\n"
+            b"Content-Type: application/zip; name=\"a.zip\"\r\n\r\nPK\r\n--b--\r\n")
+    parsed = parse_message(mail(body, ctype=b'multipart/mixed; boundary="b"'))
+    assert parsed.text_plain.strip() == "plain" and [a.filename for a in parsed.attachments] == ["a.zip"]
+    assert has_defect(parsed, "StartBoundaryNotFoundDefect")
 
 
 @pytest.mark.timeout(30)

@@ -133,6 +133,9 @@ def _open(node: MimeNode, stack: list[tuple[bytes, MimeNode]], ctx: _Context) ->
             node.kind = "leaf"
             ctx.defects.append("NoBoundaryInMultipartDefect: multipart without boundary kept as one part")
             return node.body_start
+        if any(mark == boundary for mark, _ in stack):
+            ctx.defects.append(f"StartBoundaryNotFoundDefect: {node.ctype} reuses the boundary of a part around it"
+                               " (RFC 2046 forbids it); its delimiters are read as its own first")
         stack.append((boundary, node))
         return node.body_start
 
