@@ -76,6 +76,20 @@ def test_a_short_rule_above_a_header_block_starts_the_history() -> None:
     assert new_text(table) == table
 
 
+OWN_HEADER = ("From: Jan Nowak <jan@example.org>\nSent: Wednesday, 11 March 2026 12:00\nTo: Desk <desk@example.org>\n"
+              "Subject: Re: Printer\n\n")
+
+
+def test_the_mails_own_header_pasted_on_top() -> None:
+    """An exported mail starts with its own From/Sent/To/Subject: the new part is what follows, up to the
+    history; with no history below, the block may be the quoted mail itself and the text is kept whole."""
+    body = ("Hi Anna,\n\nthe printer works again.\n\nJan\n\n"
+            "On Tue, 10 Mar 2026 at 14:00, Anna Lee <anna@example.org> wrote:\n> Does it print?\n")
+    assert new_text(OWN_HEADER + body) == "Hi Anna,\n\nthe printer works again.\n\nJan"
+    alone = OWN_HEADER + "The printer jams.\n"
+    assert new_text(alone) == alone.strip()
+
+
 def test_wrapped_header_separator() -> None:
     body = 'Thanks!\n\nAnna\n\n>>> "Peter Weber" <p@example.org> 3/14/2024 7:32 AM >>>\nHi Anna,\nplease retry.\n'
     assert new_text(body) == "Thanks!\n\nAnna"

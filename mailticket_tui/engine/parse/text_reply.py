@@ -395,6 +395,14 @@ def split_text(text: str, options: ParseOptions, defects: list[str]) -> TextSpli
     lines = _Lines(text.split("\n"))
     dropped: set[int] = set()
     cut, method, forwarded = _builtin_cut(lines, dropped)
+    top = _own_header_end(lines, cut, method)
+    if top is not None:  # the mail's own header block pasted on top: the new part follows it, up to the history
+        after = _Lines(lines.raw[top:])
+        later_dropped: set[int] = set()
+        later, later_method, later_forwarded = _builtin_cut(after, later_dropped)
+        if later is not None and not later_forwarded:
+            dropped = set(range(top)) | {top + k for k in later_dropped}
+            cut, method = top + later, later_method
     if forwarded:
         return TextSplit(text.strip() + rest, "", "forward", True, True)
     configured = _configured_cut(text, lines, options, defects)
@@ -445,6 +453,15 @@ def split_text(text: str, options: ParseOptions, defects: list[str]) -> TextSpli
     if method == "none" and quoted.strip():
         method = "delimiter-pattern"
     return TextSplit(new, quoted, method, True)
+
+
+def _own_header_end(lines: _Lines, cut: int | None, method: str) -> int | None:
+    """Where a reply-header block that opens the text ends (its first blank line), else None. Such a block is
+    either the whole text quoted with nothing new above it, or the mail's own From/Sent/To/Subject pasted on
+    top (an exported or printed mail): split_text takes the second reading only when a history follows."""
+    if cut is None or method != "reply-header" or lines.next_nonblank(0, cut + 1) != cut:
+        return None
+    return next((j for j in range(cut + 1, min(lines.n, cut + 16)) if lines.blank(j)), None)
 
 
 def _dangling_intro(lines: _Lines, kept: list[int]) -> int:
