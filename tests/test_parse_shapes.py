@@ -76,6 +76,11 @@ def test_a_short_rule_above_a_header_block_starts_the_history() -> None:
     assert new_text(table) == table
 
 
+@pytest.mark.parametrize("last, signature", [("/John", "/John"), ("-Anna", "-Anna"), ("/etc/hosts", "")])
+def test_a_name_glued_to_a_dash_or_slash_signs_off(last: str, signature: str) -> None:
+    assert extract_new_part(f"I will call you tomorrow.\n\n{last}\n", None).signature == signature
+
+
 OWN_HEADER = ("From: Jan Nowak <jan@example.org>\nSent: Wednesday, 11 March 2026 12:00\nTo: Desk <desk@example.org>\n"
               "Subject: Re: Printer\n\n")
 

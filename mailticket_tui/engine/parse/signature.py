@@ -15,8 +15,9 @@ import re
 
 from .patterns import SIG_DELIMITER, is_device_line, is_mobile_signature
 
-# "-Abhishek Kona": a dash glued to a short name, alone on the last line after a blank line.
-_DASH_NAME = re.compile(r"^-\w[\w.' -]{0,40}$")
+# "-Abhishek Kona", "/John" (the Nordic sign-off): a dash or slash glued to a short name, alone on the last line
+# after a blank line.
+_DASH_NAME = re.compile(r"^[-/]\w[\w.' -]{0,40}$")
 
 _MAX_SIGNATURE_LINES = 15
 HTML_SIGNATURE_CLASSES = {"moz-signature", "gmail_signature", "applemailsignature", "x_gmail_signature"}
