@@ -30,7 +30,13 @@ def whole_base64(body: bytes) -> tuple[bytes, list[str]]:
         if junk * 4 > len(clean) + junk:
             return body, ["Content-Transfer-Encoding base64 on non-base64 content: used as is"]
         defects.append("InvalidBase64CharactersDefect: invalid characters in base64 content skipped")
-    clean = clean.replace(b"=", b"") if b"=" in clean[:-2] else clean.rstrip(b"=")
+    first = clean.find(b"=")
+    if first >= 0 and (first % 4 == 3 or (first % 4 == 2 and clean[first + 1:first + 2] == b"=")):
+        if first + (1 if first % 4 == 3 else 2) < len(clean):  # padding that completes a group ends the data
+            defects.append("base64 content after its padding ignored")
+        clean = clean[:first]
+    else:
+        clean = clean.replace(b"=", b"") if b"=" in clean[:-2] else clean.rstrip(b"=")
     if len(clean) % 4 == 1:
         defects.append("InvalidBase64LengthDefect: truncated base64 content, last character dropped")
         clean = clean[:-1]
@@ -55,6 +61,13 @@ def whole_uu(body: bytes) -> tuple[bytes, list[str]]:
         except binascii.Error:
             defects.append("bad uuencoded line skipped")
     return (bytes(out) if started else body), defects
+
+
+def test_padding_ends_the_data_as_the_stdlib_has_it() -> None:
+    defects: list[str] = []
+    body = b"ecO2dMOkIHZhYW4uCg== ignored\r\n"
+    assert decode_base64(body, 0, len(body), defects) == binascii.a2b_base64(body) == "yötä vaan.\n".encode()
+    assert defects == ["base64 content after its padding ignored"]
 
 
 def wrap(text: bytes, width: int, eol: bytes) -> bytes:
@@ -109,6 +122,7 @@ def test_base64_big_part_matches_stdlib_with_default_chunk() -> None:
     b"QUJD", b"QUJD\n", b"QUI", b"QUI=", b"QQ", b"QQ==", b"QQ=", b"Q", b"QUJDR", b"QUJDRA=",  # padding
     b"QUJD=A", b"QUJD=A==", b"QUJDRU=A", b"QU=JD", b"QQ==QUJD", b"QUJD==\nQUJD", b"=", b"==", b"===",
     b"=QUJD", b"QUJD=", b"QUJD==", b"QUJD===", b"QU JD\tRE\r\nVG", b"Q U J D", b" \r\n\t",
+    b"ecO2dMOkIHZhYW4uCg== ignored", b"QUI=QQ==", b"QQ=\r\n=QkI=", b"QQ= QkI=",  # padding that ends the data
     b"QUJD!RE", b"QUJD*$RE==", b"!!!!QUJD", b"Hello, plain text mislabelled as base64.\n",
     b"QUJD\x00\xff\x80RUZH", b"\xff" * 10, b"", b"-", b"QUJD-_RUZH", b"QUJD\x0b\x0cRUZH",
 ])

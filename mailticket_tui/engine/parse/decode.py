@@ -77,17 +77,30 @@ def _last_characters(data: bytes, start: int, end: int, count: int, chunk: int) 
     return found[-count:]
 
 
+def _padded_end(data: bytes, first_equal: int, at: int, end: int) -> int | None:
+    """The count of base64 characters up to the end of the padding, when the first '=' (the `first_equal`th
+    character, at byte `at`) completes a group: third in its group and followed by another '=', or fourth."""
+    if first_equal < 0 or first_equal % 4 < 2:
+        return None
+    if first_equal % 4 == 3:
+        return first_equal + 1
+    following = data[at + 1:min(end, at + 1 + 256)].translate(None, _NOT_B64)[:1]  # whitespace, junk skipped
+    return first_equal + 2 if following == b"=" else None
+
+
 def decode_base64(data: bytes, start: int, end: int, defects: list[str], chunk: int = CHUNK) -> bytes:
     """base64 payload of data[start:end], by the whole-text rules:
     - whitespace is skipped; other non-alphabet bytes ("junk") are skipped with a defect, unless they are over
       a quarter of the non-whitespace bytes: then the label lies and the content is used as is;
-    - an '=' before the last two base64 characters makes every '=' dropped, else trailing '=' are dropped;
+    - padding that completes a group ("xxx=", "xx==") ends the data, as the stdlib decoder has it: what follows
+      is ignored (defect: "ecO2dMOkIHZhYW4uCg== ignored" is one line of UTF-8, not one with junk bytes after);
+    - any other '=' before the last two base64 characters makes every '=' dropped, else trailing '=' are dropped;
     - a character beyond a multiple of four is dropped (defect), then the padding it needs is added;
     - content the stdlib still refuses (an '=' left next to the end) is used as is.
     A first pass counts what those rules need; a second decodes whole 4-character groups chunk by chunk.
     """
     junk = clean = equals = 0
-    first_equal = -1
+    first_equal = first_equal_at = -1
     for pos in range(start, end, chunk):
         stop = min(pos + chunk, end)
         other = data[pos:stop].translate(None, _B64_ALPHABET)  # whitespace and junk: a few bytes per line
@@ -95,6 +108,7 @@ def decode_base64(data: bytes, start: int, end: int, defects: list[str], chunk: 
         equal = data.find(b"=", pos, stop) if first_equal < 0 else -1
         if equal >= 0:
             first_equal = clean + len(data[pos:equal].translate(None, _NOT_B64))
+            first_equal_at = equal
         if first_equal >= 0:
             equals += data.count(b"=", pos, stop)
         clean += stop - pos - len(other)
@@ -103,8 +117,13 @@ def decode_base64(data: bytes, start: int, end: int, defects: list[str], chunk: 
             defects.append("Content-Transfer-Encoding base64 on non-base64 content: used as is")
             return data[start:end]
         defects.append("InvalidBase64CharactersDefect: invalid characters in base64 content skipped")
-    drop_all = 0 <= first_equal < clean - 2
-    if drop_all:
+    padded_end = _padded_end(data, first_equal, first_equal_at, end)
+    drop_all = padded_end is None and 0 <= first_equal < clean - 2
+    if padded_end is not None:
+        if padded_end < clean:
+            defects.append("base64 content after its padding ignored")
+        length = first_equal
+    elif drop_all:
         length = clean - equals
     else:  # any '=' is among the last two characters
         last_two = _last_characters(data, start, end, 2, chunk)
