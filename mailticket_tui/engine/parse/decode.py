@@ -88,7 +88,8 @@ def _padded_end(data: bytes, first_equal: int, at: int, end: int) -> int | None:
     return first_equal + 2 if following == b"=" else None
 
 
-def decode_base64(data: bytes, start: int, end: int, defects: list[str], chunk: int = CHUNK) -> bytes:
+def decode_base64(data: bytes, start: int, end: int, defects: list[str], chunk: int = CHUNK,
+                  padding_ends: bool = True) -> bytes:
     """base64 payload of data[start:end], by the whole-text rules:
     - whitespace is skipped; other non-alphabet bytes ("junk") are skipped with a defect, unless they are over
       a quarter of the non-whitespace bytes: then the label lies and the content is used as is;
@@ -98,6 +99,8 @@ def decode_base64(data: bytes, start: int, end: int, defects: list[str], chunk: 
     - a character beyond a multiple of four is dropped (defect), then the padding it needs is added;
     - content the stdlib still refuses (an '=' left next to the end) is used as is.
     A first pass counts what those rules need; a second decodes whole 4-character groups chunk by chunk.
+    `padding_ends=False` is the rule before this release (every '=' dropped there too): attachments stored
+    since then are checked against the bytes it gave (ticket_files.attachment_bytes).
     """
     junk = clean = equals = 0
     first_equal = first_equal_at = -1
@@ -117,7 +120,7 @@ def decode_base64(data: bytes, start: int, end: int, defects: list[str], chunk: 
             defects.append("Content-Transfer-Encoding base64 on non-base64 content: used as is")
             return data[start:end]
         defects.append("InvalidBase64CharactersDefect: invalid characters in base64 content skipped")
-    padded_end = _padded_end(data, first_equal, first_equal_at, end)
+    padded_end = _padded_end(data, first_equal, first_equal_at, end) if padding_ends else None
     drop_all = padded_end is None and 0 <= first_equal < clean - 2
     if padded_end is not None:
         if padded_end < clean:
@@ -186,14 +189,15 @@ def decode_uu(data: bytes, start: int, end: int, defects: list[str], chunk: int 
     return data[start:end] if out is None else _result(out)
 
 
-def transfer_decode(node: MimeNode, defects: list[str]) -> bytes:
-    """The part's payload bytes. Text-ish encodings get transport line ends canonicalised to LF."""
+def transfer_decode(node: MimeNode, defects: list[str], padding_ends: bool = True) -> bytes:
+    """The part's payload bytes. Text-ish encodings get transport line ends canonicalised to LF
+    (`padding_ends`: see decode_base64)."""
     cte = (node.header("content-transfer-encoding") or "").strip().lower().strip('"')
     start, end = node.body_span
     if "64" in cte:
         if cte != "base64":
             defects.append(f"Content-Transfer-Encoding {cte[:30]!r} read as base64")
-        return decode_base64(node.data, start, end, defects)
+        return decode_base64(node.data, start, end, defects, padding_ends=padding_ends)
     if "quoted" in cte or cte == "qp":
         return decode_quoted_printable(node.data, start, end, defects)
     if "uue" in cte:

@@ -17,10 +17,10 @@ def part_location(node: MimeNode, raw: bytes) -> int | None:
     return node.header_start if node.data is raw else None
 
 
-def part_payload(raw: bytes, offset: int) -> bytes | None:
-    """The decoded bytes of the attachment part at `offset`, as the parser gave them; None when no part
-    starts there."""
+def part_payload(raw: bytes, offset: int, padding_ends: bool = True) -> bytes | None:
+    """The decoded bytes of the attachment part at `offset`, as the parser gave them (`padding_ends`: see
+    decode.decode_base64); None when no part starts there."""
     for node in build_tree(raw, []).walk():  # parents first: the outermost entity starting there
         if node.header_start == offset and node.data is raw:
-            return node.body if node.kind == "message" else transfer_decode(node, [])
+            return node.body if node.kind == "message" else transfer_decode(node, [], padding_ends)
     return None
