@@ -81,6 +81,12 @@ def test_a_name_glued_to_a_dash_or_slash_signs_off(last: str, signature: str) ->
     assert extract_new_part(f"I will call you tomorrow.\n\n{last}\n", None).signature == signature
 
 
+def test_apple_mail_dutch_attribution_without_a_quote_block() -> None:
+    body = ("Het werkt weer.\n\nOp 17-feb.-2026, om 13:18 heeft Anna Lee <anna@example.org> het volgende "
+            "geschreven:\n\nDe printer loopt vast.\n")
+    assert new_text(body) == "Het werkt weer."
+
+
 OWN_HEADER = ("From: Jan Nowak <jan@example.org>\nSent: Wednesday, 11 March 2026 12:00\nTo: Desk <desk@example.org>\n"
               "Subject: Re: Printer\n\n")
 

@@ -40,7 +40,7 @@ INTRO_VERB = re.compile(
     r"|\bskrev|\bkirjoitti|\bnapisał\(a\)|\bnapisała|\bnapisał|написал\(а\)|написала|написал|пишет|написав"
     r"|\bnapsal\(a\)|\bnapsala|\bnapsal|\byazdı|\bírta|έγραψε|\ba\s+scris|書きました|のメッセージ|写道|寫道|작성"
     r"|\bkirjutas|\brašė|\bpisze|\bpise|\bпише|\bnapísal\(a\)|\bnapísal|\bnapisao|\bnapisala|\brakstīja"
-    r"|\bviết|\bmenulis|\bfolgendes\s+geschrieben|\bva\s+escriure|\bnapisal\(a\)|\bnapisal|написа|\bskrifaði|\bescribiu"
+    r"|\bviết|\bmenulis|\bfolgendes\s+geschrieben|\bhet\s+volgende\s+geschreven|\bva\s+escriure|\bnapisal\(a\)|\bnapisal|написа|\bskrifaði|\bescribiu"
     r"|כתב|كتب|쓴\s*글|^quoting|^zitat\s+von|^citando|^citation\s+de|^cytuję)",
     re.I,
 )
@@ -51,7 +51,7 @@ INTRO_VERB_HINTS = (
     "kirjoitti", "napisa", "написа", "пишет", "napsal", "yazdı", "írta", "έγραψε", "scris", "書きました",
     "のメッセージ", "写道", "寫道", "작성", "kirjutas", "rašė", "pisze", "pise", "пише", "napísal", "rakstīja",
     "viết", "menulis", "escriure", "skrifaði", "כתב", "كتب", "쓴", "quoting", "zitat", "citando", "citation",
-    "cytuję", "folgendes",
+    "cytuję", "folgendes", "volgende",
 )
 INTRO_END = re.compile(r"(?:[:：]|\s-{2,})\s*$")
 # Words an intro line may start with when its first line carries no digit.
