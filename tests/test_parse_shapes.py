@@ -87,6 +87,12 @@ def test_apple_mail_dutch_attribution_without_a_quote_block() -> None:
     assert new_text(body) == "Het werkt weer."
 
 
+def test_a_flattened_header_under_a_rule_in_html() -> None:
+    html = ("<p>Reply</p><div><hr/><div><font><b>From: bob@example.org</b> <b>Date: Thu, 12 Mar 2026 08:07:12 "
+            "-0700</b></font></div><div>Quoted message</div></div>")
+    assert extract_new_part(None, html).text == "Reply"
+
+
 OWN_HEADER = ("From: Jan Nowak <jan@example.org>\nSent: Wednesday, 11 March 2026 12:00\nTo: Desk <desk@example.org>\n"
               "Subject: Re: Printer\n\n")
 

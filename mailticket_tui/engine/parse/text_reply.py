@@ -322,7 +322,8 @@ def _builtin_cut(lines: _Lines, dropped: set[int]) -> tuple[int | None, str, boo
             return i, "separator", False
         if DASH_LINE.match(s) or UNDERSCORE_LINE.match(s) or SHORT_RULE.match(s):
             nxt = lines.next_nonblank(i + 1, 4)
-            if nxt is not None and (header_block_at(lines, nxt) or field_block_at(lines, nxt, True)):
+            if nxt is not None and (header_block_at(lines, nxt) or field_block_at(lines, nxt, True)
+                                    or _flat_header_after_rule(lines, nxt)):
                 return i, "outlook-header", False
             if not SHORT_RULE.match(s) and _footer_follows(lines, i):
                 return i, "list-footer", False
@@ -453,6 +454,13 @@ def split_text(text: str, options: ParseOptions, defects: list[str]) -> TextSpli
     if method == "none" and quoted.strip():
         method = "delimiter-pattern"
     return TextSplit(new, quoted, method, True)
+
+
+def _flat_header_after_rule(lines: _Lines, i: int) -> bool:
+    """Under a rule: "From: bob@x.org Date: Thu, 24 Mar 2016 08:07" on one line (HTML that put the fields in
+    inline elements): From with an address and one more field is enough there."""
+    return (lines.role(i) == "from" and EMAIL_LIKE.search(lines.strip[i]) is not None
+            and len(inline_header_roles(lines.strip[i]) - {"from"}) >= 1)
 
 
 def _own_header_end(lines: _Lines, cut: int | None, method: str) -> int | None:
