@@ -93,6 +93,24 @@ def test_a_flattened_header_under_a_rule_in_html() -> None:
     assert extract_new_part(None, html).text == "Reply"
 
 
+@pytest.mark.parametrize("line, kept", [
+    ("Fixed now. On Thu, 12 Mar 2026 at 09:15, Ann Lee <ann@example.org> wrote:", "Fixed now."),
+    ("Fixed now--- On Thu, 12 Mar 2026 at 09:15, ann@example.org wrote:", "Fixed now"),
+    ("Fixed now - really--- On Thu, 12 Mar 2026 at 09:15, ann@example.org wrote:", "Fixed now - really"),
+])
+def test_an_attribution_glued_to_the_last_words(line: str, kept: str) -> None:
+    """Joined by a client or an HTML-to-text step: the words before the attribution stay new text."""
+    assert new_text(f"Hello Ann,\n\n{line}\n> Does it print?\n") == f"Hello Ann,\n\n{kept}"
+
+
+@pytest.mark.parametrize("attribution", [
+    "На 3 май 2026 г., в 18:33, Петър <p@example.org> написа:",  # an intro word we lack, then a date
+    "佐藤 健 wrote on 2026/03/12 10:13:",  # name, verb, then the date
+])
+def test_whole_attributions_are_not_split(attribution: str) -> None:
+    assert new_text(f"Благодаря.\n\n{attribution}\n> Въпрос\n") == "Благодаря."
+
+
 OWN_HEADER = ("From: Jan Nowak <jan@example.org>\nSent: Wednesday, 11 March 2026 12:00\nTo: Desk <desk@example.org>\n"
               "Subject: Re: Printer\n\n")
 

@@ -393,7 +393,7 @@ def split_text(text: str, options: ParseOptions, defects: list[str]) -> TextSpli
     rest = ""
     if len(text) > limits.MAX_REPLY_INPUT:
         text, rest = text[: limits.MAX_REPLY_INPUT], text[limits.MAX_REPLY_INPUT:]
-    lines = _Lines(text.split("\n"))
+    lines = _Lines(_unglue_intros(text.split("\n")))
     dropped: set[int] = set()
     cut, method, forwarded = _builtin_cut(lines, dropped)
     top = _own_header_end(lines, cut, method)
@@ -454,6 +454,39 @@ def split_text(text: str, options: ParseOptions, defects: list[str]) -> TextSpli
     if method == "none" and quoted.strip():
         method = "delimiter-pattern"
     return TextSplit(new, quoted, method, True)
+
+
+_WORD_START = re.compile(r"(?<=\S)(?:\s*-{2,}\s*|\s+)(?=\S)")
+
+
+def _unglue_intros(raw: list[str]) -> list[str]:
+    """Lines with an attribution glued to the sender's last words split in two (see _split_glued)."""
+    out: list[str] = []
+    for i, line in enumerate(raw):
+        out.extend(_split_glued(line, raw[i + 1] if i + 1 < len(raw) else ""))
+    return out
+
+
+def _split_glued(line: str, nxt: str) -> list[str]:
+    """"reply On Wed, Apr 4, 2012 at 3:59 PM, bob@x.org wrote:" above a quote: the sender's last words and the
+    attribution on one line (a client or an HTML-to-text step joined them). The line is split where a whole
+    attribution with its verb starts (an intro word, after a space or a dash run) when what precedes it has no
+    digit, address, bracket or verb: "На 3 май 2025 г., в 18:33, Name <a@b> написа:" (an intro word we lack
+    before a date), "Name <a@b> · 2025-11-15 06:43:" and "Name wrote on 2024/12/24 10:13:" stay whole."""
+    s = line.strip(_STRIP)
+    if (not s.endswith((":", "："))) or len(s) > 300 or not QUOTE_LINE.match(nxt) or QUOTE_LINE.match(line) \
+            or INTRO_START.match(s) or DATED_START.match(s):
+        return [line]
+    for gap in _WORD_START.finditer(s):
+        head, tail = s[:gap.start()].rstrip(" -"), s[gap.start():].strip()
+        if not head or _DIGIT.search(head) or "@" in head or "<" in head:
+            return [line]
+        if _last_verb(head) is not None:
+            return [line]
+        found = intro_at(_Lines([tail, nxt]), 0, True) if INTRO_START.match(tail) else None
+        if found is not None and found[1] == "verb":
+            return [head, tail]
+    return [line]
 
 
 def _flat_header_after_rule(lines: _Lines, i: int) -> bool:
