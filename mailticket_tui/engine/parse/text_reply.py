@@ -162,7 +162,7 @@ def intro_at(lines: _Lines, i: int, before_quote: bool = False) -> tuple[int, st
     order ("20.07.2024 11:38 kirjutas Mikko:", "15 junio 2023 18:21:29 GMT+01:00, Luc <l@x.org>"); "As the
     contract of 05.02.2024 says:" above a quoted clause is not. Without a quote block below only a known
     verb with a date or address counts (or, at the cut, a paragraph that starts with its date and ends with
-    the address and a colon: dated_address_header): a customer's "Parts arrive on 05.03.2024 at 10:14 (Stock
+    the address and a colon: _dated_address_header): a customer's "Parts arrive on 05.03.2024 at 10:14 (Stock
     <stock@x.org>):" has the whole shape of one, and stays.
     before_quote: a `>` block follows, so a bare "Bob wrote:" (no date, no address) is enough.
     """
@@ -230,7 +230,7 @@ def _verb_ended(line: str) -> bool:
     return verb is not None and not line[verb.end():].strip(" -")
 
 
-def dated_address_header(line: str) -> bool:
+def _dated_address_header(line: str) -> bool:
     """"30.09.2017, 18.30, "John - Doe" <j@x.org>:", "ср, 30 апр. 2025 г. в 15:19, John <j@x.org>:": a line that
     starts with its date (after at most a weekday) and ends with the sender's address and a colon is an
     attribution with or without a `>` block below; a customer's "Parts arrive on 05.03.2024 (Stock
@@ -346,7 +346,7 @@ def _builtin_cut(lines: _Lines, dropped: set[int]) -> tuple[int | None, str, boo
                     continue
                 return i, "on-wrote", False
             if kind == "verb" or nxt is None or (size == 1 and _starts_paragraph(lines, i)
-                                                 and dated_address_header(lines.strip[i])):
+                                                 and _dated_address_header(lines.strip[i])):
                 return i, "on-wrote", False
         if lines.quote(i):
             end = _quote_block_end(lines, i)
