@@ -124,6 +124,11 @@ def _dsn_fields(node: MimeNode, defects: list[str]) -> tuple[str | None, tuple[s
     return status, tuple(recipients)
 
 
+def _returns_original(root: MimeNode) -> bool:
+    """The original message comes back inside this one (a message/rfc822 part, or its headers alone)."""
+    return any(n.ctype in _RETURNED or n.kind == "message" for n in root.walk() if n is not root)
+
+
 def _returned_report(root: MimeNode, defects: list[str]) -> str | None:
     """The SMTP status of a bounce that lacks the DSN structure, when its first text part reports one and the
     original message is returned with it; else None."""
@@ -135,8 +140,8 @@ def _returned_report(root: MimeNode, defects: list[str]) -> str | None:
     reply = None if enhanced else _SMTP_REPLY.search(body)
     if enhanced is None and reply is None:
         return None
-    returned = any(n.ctype in _RETURNED or n.kind == "message" for n in root.walk() if n is not root)
-    if not returned and (not _INLINE_RECEIVED.search(body) or len(_INLINE_HEADERS.findall(body)) < 3):
+    inlined = _INLINE_RECEIVED.search(body) is not None and len(_INLINE_HEADERS.findall(body)) >= 3
+    if not _returns_original(root) and not inlined:
         return None  # no original message: an MTA returns its Received trail, a pasted error has none
     return (enhanced.group(0) if enhanced else reply.group(1)).decode("ascii")
 
@@ -190,7 +195,7 @@ def detect(headers: list[tuple[str, str]], root: MimeNode, subject: str, from_em
         return flag("bounce", f"bounce from {clean_line(from_email, 80) or 'null sender'}: {clean_line(subject, 80)!r}")
     if _DAEMON_SENDER.match(local):  # the MTA's own identity: a delay warning or a failure, whatever its headers
         return flag("bounce", f"sent by {clean_line(from_email, 80)}")
-    if null_sender and any(n.ctype in _RETURNED or n.kind == "message" for n in root.walk() if n is not root):
+    if null_sender and _returns_original(root):
         return flag("bounce", "null sender returning the original message")
     if auto and not auto.startswith("no"):
         return flag("autoreply", f"Auto-Submitted: {clean_line(auto, 60)}")
